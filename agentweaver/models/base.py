@@ -1,0 +1,54 @@
+"""The one interface every model provider implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from agentweaver.models.messages import (
+    ModelMessage,
+    ModelRequestParameters,
+    ModelResponse,
+    ModelSettings,
+    Usage,
+)
+from agentweaver.models.pricing import PriceTable, default_prices
+
+__all__ = ["Model"]
+
+
+class Model(ABC):
+    """A chat model: messages in, one response out.
+
+    Adapters translate to a provider's wire format and map its errors to the
+    ``ModelError`` family, so retry policies work the same for every provider.
+    """
+
+    #: provider name as used in model strings (``anthropic``, ``openai``, ``test``...)
+    provider: str = ""
+
+    def __init__(self, model_name: str, prices: PriceTable | None = None) -> None:
+        self.model_name = model_name
+        self._prices = prices
+
+    @property
+    def name(self) -> str:
+        """The full model string, ``provider:model``."""
+        return f"{self.provider}:{self.model_name}"
+
+    @abstractmethod
+    async def request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+    ) -> ModelResponse:
+        """Send one request; raise a ``ModelError`` subclass on failure."""
+
+    def cost(self, usage: Usage) -> float | None:
+        """USD for ``usage`` from the dated price table; ``None`` when the price is unknown."""
+        table = self._prices or default_prices()
+        return table.cost(self.provider, self.model_name, usage)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"

@@ -1,0 +1,218 @@
+"""``execute_step``: the one place an agent step runs, on every executor.
+
+The local runner calls it directly and the agent-step Lambda wraps it, so a step behaves the
+same everywhere. It runs exactly one attempt: retries belong to the executor (the runner's
+retry loop, or Step Functions ``Retry``), so on failure it records the attempt and raises a
+typed error whose class name the executor matches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentweaver.agents import Agent, AgentResult
+from agentweaver.exceptions import (
+    AgentWeaverError,
+    StepFailed,
+    StepTimeout,
+)
+from agentweaver.models.base import Model
+from agentweaver.models.messages import ModelRequestParameters
+from agentweaver.runtime.budget import BudgetTracker
+from agentweaver.stores.base import Store
+from agentweaver.stores.records import StepRecord
+from agentweaver.workflow.result import Event
+
+__all__ = ["StepDeps", "StepInput", "StepOutput", "execute_step", "match_choice"]
+
+
+@dataclass(slots=True)
+class StepInput:
+    """Everything one attempt needs, serialisable for a Lambda event."""
+
+    execution_id: str
+    step_id: str
+    node_id: str
+    agent: str
+    input: Any
+    attempt: int = 1
+    timeout: float = 30.0
+    owner: str = "local"
+    context: dict[str, Any] = field(default_factory=dict)
+    choices: dict[str, str] | None = None  # set for a route's router step
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class StepOutput:
+    step_id: str
+    output: Any
+    record: StepRecord
+
+
+@dataclass
+class StepDeps:
+    """The injection point: where agents, the store, budgets and events come from."""
+
+    agents: Mapping[str, Agent]
+    store: Store | None = None
+    budget: BudgetTracker | None = None
+    model_override: Model | None = None
+    emit: Callable[[Event], None] | None = None
+    clock: Callable[[], float] = time.time
+    replay: bool = False  # return a recorded success instead of re-running (Lambda redelivery)
+
+
+def _emit(deps: StepDeps, event: Event) -> None:
+    if deps.emit is not None:
+        deps.emit(event)
+
+
+_WORD = re.compile(r"[\w-]+")
+
+
+def match_choice(text: str, choices: Mapping[str, str]) -> str | None:
+    """Which case a router's answer names: an exact name first, then the first name it mentions."""
+    cleaned = text.strip().strip("\"'`.!*").strip().lower()
+    by_lower = {name.lower(): name for name in choices}
+    if cleaned in by_lower:
+        return by_lower[cleaned]
+    for word in _WORD.findall(text.lower()):
+        if word in by_lower:
+            return by_lower[word]
+    return None
+
+
+def _as_error(exc: BaseException, step: StepInput) -> AgentWeaverError:
+    if isinstance(exc, AgentWeaverError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return StepTimeout(f"step {step.step_id!r} timed out after {step.timeout:g}s")
+    return StepFailed(f"step {step.step_id!r}: {type(exc).__name__}: {exc}")
+
+
+async def execute_step(step: StepInput, deps: StepDeps) -> StepOutput:
+    """Run one attempt of one agent step; record it; return its output or raise a typed error."""
+    store = deps.store
+    if deps.replay and store is not None:
+        done = store.get_step(step.execution_id, step.step_id)
+        if done is not None and done.status == "succeeded":
+            return StepOutput(step.step_id, done.output, done)
+    agent = deps.agents[step.agent]
+    started = deps.clock()
+    record = StepRecord(
+        execution_id=step.execution_id,
+        step_id=step.step_id,
+        node_id=step.node_id,
+        agent=step.agent,
+        role=agent.config.role,
+        status="running",
+        input=step.input,
+        attempts=step.attempt,
+        started_at=started,
+        seq=step.seq,
+    )
+    _emit(
+        deps,
+        Event(
+            "step_started",
+            step.execution_id,
+            started,
+            step.step_id,
+            step.agent,
+            step.attempt,
+            {"record": record},  # updated in place, so a cancelled attempt's record shows it
+        ),
+    )
+    try:
+        if deps.budget is not None:
+            deps.budget.before_step(step.attempt)
+        params = ModelRequestParameters(choices=dict(step.choices)) if step.choices else None
+        async with asyncio.timeout(step.timeout):
+            result: AgentResult = await agent.execute(
+                step.input, step.context, model=deps.model_override, params=params
+            )
+    except asyncio.CancelledError:
+        record.status, record.ended_at = "cancelled", deps.clock()
+        if store is not None:
+            store.save_step(record)
+        raise
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        error = _as_error(exc, step)
+        record.status, record.ended_at, record.error = "failed", deps.clock(), error.to_dict()
+        if store is not None:
+            store.save_step(record)
+            level = "WARNING" if error.retryable else "ERROR"
+            store.append_log(
+                step.execution_id,
+                level,
+                f"{step.step_id} attempt {step.attempt} failed: {error}",
+                agent_role=agent.config.role,
+                step_id=step.step_id,
+                metadata=record.error,
+            )
+        _emit(
+            deps,
+            Event(
+                "step_failed",
+                step.execution_id,
+                record.ended_at,
+                step.step_id,
+                step.agent,
+                step.attempt,
+                {"error": record.error, "record": record},
+            ),
+        )
+        if error is exc:
+            raise
+        raise error from exc
+
+    output: Any = result.output
+    if step.choices:
+        output = match_choice(result.text, step.choices)
+    usage = result.usage
+    record.status, record.ended_at, record.output = "succeeded", deps.clock(), output
+    record.input_tokens, record.output_tokens = usage.input_tokens, usage.output_tokens
+    record.cost, record.model = result.cost, result.model_name
+    record.tool_calls = [
+        {
+            "name": c.name,
+            "arguments": c.arguments,
+            "result": c.result[:2000],
+            "is_error": c.is_error,
+            "duration": round(c.duration, 6),
+        }
+        for c in result.tool_calls
+    ]
+    if deps.budget is not None:
+        deps.budget.after_step(usage.input_tokens + usage.output_tokens, result.cost)
+    if store is not None:
+        store.save_step(record)
+        store.append_log(
+            step.execution_id,
+            "INFO",
+            f"{step.step_id} succeeded: {record.total_tokens} tokens in "
+            f"{record.ended_at - started:.3f}s",
+            agent_role=agent.config.role,
+            step_id=step.step_id,
+        )
+    _emit(
+        deps,
+        Event(
+            "step_succeeded",
+            step.execution_id,
+            record.ended_at,
+            step.step_id,
+            step.agent,
+            step.attempt,
+            {"record": record},
+        ),
+    )
+    return StepOutput(step.step_id, output, record)

@@ -1,0 +1,70 @@
+"""The Store contract every backend implements (SQLite embedded, DynamoDB on AWS).
+
+Synchronous on purpose: SQLite calls take microseconds and pynamodb is synchronous, so an
+async facade would only add a thread hop per call on the hot path. Every method that takes
+an ``owner`` confines itself to that owner's items; another owner's id behaves as missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from agentweaver.stores.records import (
+    ExecutionRecord,
+    LogRecord,
+    StepRecord,
+    UsageRecord,
+    WorkflowRecord,
+)
+
+__all__ = ["Store"]
+
+
+@runtime_checkable
+class Store(Protocol):
+    # workflows
+    def save_workflow(self, record: WorkflowRecord) -> WorkflowRecord: ...
+    def get_workflow(self, owner: str, workflow_id: str) -> WorkflowRecord | None: ...
+    def list_workflows(self, owner: str) -> list[WorkflowRecord]: ...
+    def delete_workflow(self, owner: str, workflow_id: str) -> bool: ...
+
+    # executions
+    def create_execution(self, record: ExecutionRecord) -> None: ...
+    def update_execution(self, owner: str, execution_id: str, **changes: Any) -> None: ...
+    def get_execution(self, owner: str, execution_id: str) -> ExecutionRecord | None: ...
+    def list_executions(
+        self,
+        owner: str,
+        *,
+        workflow_id: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        before: float | None = None,
+    ) -> list[ExecutionRecord]: ...
+
+    # steps (upserted by (execution_id, step_id): the latest attempt wins)
+    def save_step(self, record: StepRecord) -> None: ...
+    def get_step(self, execution_id: str, step_id: str) -> StepRecord | None: ...
+    def list_steps(self, execution_id: str) -> list[StepRecord]: ...
+
+    # logs (seq assigned by the store, increasing per execution)
+    def append_log(
+        self,
+        execution_id: str,
+        level: str,
+        message: str,
+        *,
+        agent_role: str | None = None,
+        step_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None: ...
+    def list_logs(
+        self, execution_id: str, *, after: int = 0, limit: int = 1000
+    ) -> list[LogRecord]: ...
+
+    # usage (atomic add per owner per UTC day)
+    def add_usage(self, owner: str, day: str, metrics: Mapping[str, float]) -> None: ...
+    def get_usage(self, owner: str, start_day: str, end_day: str) -> list[UsageRecord]: ...
+
+    def close(self) -> None: ...

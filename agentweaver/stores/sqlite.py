@@ -1,0 +1,425 @@
+"""The embedded store: one SQLite file under ``AGENTWEAVER_HOME``, stdlib ``sqlite3`` only.
+
+Every agent step writes here, so each write is a single autocommit statement on one shared
+connection: under WAL with ``synchronous=NORMAL`` a commit is a WAL append without an fsync,
+which keeps a ``save_step`` in the microseconds. A lock serialises callers because the API
+server may call from worker threads and one connection must not run two statements at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Self
+
+from agentweaver.exceptions import StoreError
+from agentweaver.stores.records import (
+    ExecutionRecord,
+    LogRecord,
+    StepRecord,
+    UsageRecord,
+    WorkflowRecord,
+)
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore", "default_store_path", "open_default_store"]
+
+SCHEMA_VERSION = 1
+
+_PRAGMAS = (
+    "PRAGMA busy_timeout = 5000",  # first, so the others wait for a busy file instead of failing
+    "PRAGMA journal_mode = WAL",  # answers "memory" for ":memory:", which is fine
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = OFF",
+)
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS workflows (
+        owner TEXT NOT NULL, workflow_id TEXT NOT NULL, name TEXT NOT NULL,
+        definition TEXT NOT NULL, description TEXT NOT NULL, version INTEGER NOT NULL,
+        created_at REAL NOT NULL, updated_at REAL NOT NULL, state_machine_arn TEXT,
+        PRIMARY KEY (owner, workflow_id))""",
+    # execution_id alone is the key: steps and logs hang off it without an owner, so two
+    # owners must never share one.
+    """CREATE TABLE IF NOT EXISTS executions (
+        owner TEXT NOT NULL, execution_id TEXT NOT NULL PRIMARY KEY, workflow_id TEXT NOT NULL,
+        workflow_name TEXT NOT NULL, status TEXT NOT NULL, input TEXT, output TEXT, error TEXT,
+        created_at REAL NOT NULL, started_at REAL, ended_at REAL,
+        input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost REAL,
+        steps INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS executions_by_owner ON executions (owner, created_at)",
+    """CREATE INDEX IF NOT EXISTS executions_by_workflow
+        ON executions (owner, workflow_id, created_at)""",
+    "CREATE INDEX IF NOT EXISTS executions_by_status ON executions (owner, status, created_at)",
+    """CREATE TABLE IF NOT EXISTS steps (
+        execution_id TEXT NOT NULL, step_id TEXT NOT NULL, node_id TEXT NOT NULL,
+        agent TEXT NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL, input TEXT, output TEXT,
+        attempts INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+        cost REAL, model TEXT NOT NULL, started_at REAL NOT NULL, ended_at REAL, error TEXT,
+        tool_calls TEXT, seq INTEGER NOT NULL, PRIMARY KEY (execution_id, step_id))""",
+    # WITHOUT ROWID: the key is the only index, so an append writes one b-tree, not two.
+    """CREATE TABLE IF NOT EXISTS logs (
+        execution_id TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL,
+        level TEXT NOT NULL, message TEXT NOT NULL, agent_role TEXT, step_id TEXT,
+        metadata TEXT, PRIMARY KEY (execution_id, seq)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS usage (
+        owner TEXT NOT NULL, day TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL,
+        PRIMARY KEY (owner, day, metric)) WITHOUT ROWID""",
+)
+
+_WORKFLOW_COLS = """owner, workflow_id, name, definition, description, version, created_at,
+    updated_at, state_machine_arn"""
+_SAVE_WORKFLOW = f"""INSERT INTO workflows ({_WORKFLOW_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (owner, workflow_id) DO UPDATE SET
+        name = excluded.name, definition = excluded.definition,
+        description = excluded.description, version = excluded.version,
+        created_at = CASE WHEN ? THEN workflows.created_at ELSE excluded.created_at END,
+        updated_at = excluded.updated_at, state_machine_arn = excluded.state_machine_arn"""
+_WORKFLOW_CREATED = "SELECT created_at FROM workflows WHERE owner = ? AND workflow_id = ?"
+_GET_WORKFLOW = f"SELECT {_WORKFLOW_COLS} FROM workflows WHERE owner = ? AND workflow_id = ?"
+_LIST_WORKFLOWS = f"""SELECT {_WORKFLOW_COLS} FROM workflows WHERE owner = ?
+    ORDER BY updated_at DESC, workflow_id"""
+_DELETE_WORKFLOW = "DELETE FROM workflows WHERE owner = ? AND workflow_id = ?"
+
+_EXECUTION_COLS = """owner, execution_id, workflow_id, workflow_name, status, input, output,
+    error, created_at, started_at, ended_at, input_tokens, output_tokens, cost, steps"""
+_CREATE_EXECUTION = f"""INSERT INTO executions ({_EXECUTION_COLS})
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_GET_EXECUTION = f"SELECT {_EXECUTION_COLS} FROM executions WHERE owner = ? AND execution_id = ?"
+_LIST_EXECUTIONS = f"SELECT {_EXECUTION_COLS} FROM executions WHERE owner = ?"
+_BY_WORKFLOW, _BY_STATUS, _BEFORE = " AND workflow_id = ?", " AND status = ?", " AND created_at < ?"
+_NEWEST_FIRST = " ORDER BY created_at DESC, execution_id DESC LIMIT ?"
+# update_execution builds its SET clause only from these fragments, never from caller text.
+# owner and execution_id are absent: they identify the row (and are its parameter names).
+_EXECUTION_SET = {
+    name: f"{name} = ?"
+    for name in (
+        "workflow_id", "workflow_name", "status", "input", "output", "error", "created_at",
+        "started_at", "ended_at", "input_tokens", "output_tokens", "cost", "steps",
+    )
+}  # fmt: skip
+_JSON_FIELDS = frozenset({"input", "output", "error"})
+
+_STEP_COLS = """execution_id, step_id, node_id, agent, role, status, input, output, attempts,
+    input_tokens, output_tokens, cost, model, started_at, ended_at, error, tool_calls, seq"""
+_SAVE_STEP = f"""INSERT INTO steps ({_STEP_COLS})
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (execution_id, step_id) DO UPDATE SET
+        node_id = excluded.node_id, agent = excluded.agent, role = excluded.role,
+        status = excluded.status, input = excluded.input, output = excluded.output,
+        attempts = excluded.attempts, input_tokens = excluded.input_tokens,
+        output_tokens = excluded.output_tokens, cost = excluded.cost, model = excluded.model,
+        started_at = excluded.started_at, ended_at = excluded.ended_at, error = excluded.error,
+        tool_calls = excluded.tool_calls, seq = excluded.seq"""
+_GET_STEP = f"SELECT {_STEP_COLS} FROM steps WHERE execution_id = ? AND step_id = ?"
+_LIST_STEPS = f"""SELECT {_STEP_COLS} FROM steps WHERE execution_id = ?
+    ORDER BY seq, started_at, step_id"""
+
+_LOG_COLS = "execution_id, seq, time, level, message, agent_role, step_id, metadata"
+# One statement reads MAX(seq) and inserts: SQLite takes the write lock before the read, so
+# the seq is computed inside the writing transaction without a BEGIN/COMMIT round trip.
+_APPEND_LOG = f"""INSERT INTO logs ({_LOG_COLS})
+    SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7
+    FROM logs WHERE execution_id = ?1"""
+_LIST_LOGS = f"""SELECT {_LOG_COLS} FROM logs WHERE execution_id = ? AND seq > ?
+    ORDER BY seq LIMIT ?"""
+
+_ADD_USAGE = """INSERT INTO usage (owner, day, metric, value) VALUES (?, ?, ?, ?)
+    ON CONFLICT (owner, day, metric) DO UPDATE SET value = value + excluded.value"""
+_GET_USAGE = """SELECT day, metric, value FROM usage
+    WHERE owner = ? AND day >= ? AND day <= ? ORDER BY day, metric"""
+
+# Built once: json.dumps(..., default=str) would build a new encoder on every call.
+_encode = json.JSONEncoder(default=str, separators=(",", ":")).encode
+
+
+def _dump(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return _encode(value)
+    except (TypeError, ValueError) as exc:  # circular data, non-string keys
+        raise StoreError(f"cannot store value as JSON: {exc}") from exc
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _workflow(r: tuple[Any, ...]) -> WorkflowRecord:
+    return WorkflowRecord(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7], r[8])
+
+
+def _execution(r: tuple[Any, ...]) -> ExecutionRecord:
+    return ExecutionRecord(
+        r[0], r[1], r[2], r[3], r[4], _load(r[5]), _load(r[6]), _load(r[7]),
+        r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+    )  # fmt: skip
+
+
+def _step(r: tuple[Any, ...]) -> StepRecord:
+    return StepRecord(
+        r[0], r[1], r[2], r[3], r[4], r[5], _load(r[6]), _load(r[7]), r[8], r[9], r[10],
+        r[11], r[12], r[13], r[14], _load(r[15]), _load(r[16]) or [], r[17],
+    )  # fmt: skip
+
+
+def _log(r: tuple[Any, ...]) -> LogRecord:
+    return LogRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _load(r[7]) or {})
+
+
+class _Guard:
+    """The store's lock for one call, turning sqlite3 errors into ``StoreError`` (a class, not
+    ``@contextmanager``, because it runs on every call on the hot path)."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        self._lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"sqlite store: {exc}") from exc
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` .. ``COMMIT`` for the few writes that must also read or write twice."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        try:
+            if exc is None:
+                self._conn.execute("COMMIT")
+        finally:
+            if self._conn.in_transaction:  # the body failed, or COMMIT did
+                self._conn.execute("ROLLBACK")
+
+
+def default_store_path() -> Path:
+    """Where the CLI and the local API keep their history unless told otherwise."""
+    home = Path(os.environ.get("AGENTWEAVER_HOME", "~/.agentweaver")).expanduser()
+    return home / "agentweaver.db"
+
+
+def open_default_store() -> SQLiteStore:
+    """Open the default store, creating its directory private to the user (it holds inputs)."""
+    path = default_store_path()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return SQLiteStore(path)
+
+
+class SQLiteStore:
+    """The ``Store`` contract on one SQLite database; ``":memory:"`` for tests."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self._guard = _Guard()
+        try:
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path!r}: {exc}") from exc
+        try:
+            with self._guard:
+                for pragma in _PRAGMAS:
+                    self._conn.execute(pragma)
+                self._migrate()
+        except BaseException:
+            self._conn.close()  # a half-open store would only fail later, less clearly
+            raise
+
+    def _migrate(self) -> None:
+        """Create the schema once; refuse a file written by a newer AgentWeaver."""
+        with _Transaction(self._conn):
+            (version,) = self._conn.execute("PRAGMA user_version").fetchone()
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"store {self.path!r} has schema version {version}; this AgentWeaver "
+                    f"reads up to {SCHEMA_VERSION}; upgrade AgentWeaver"
+                )
+            for statement in _SCHEMA:
+                self._conn.execute(statement)
+            if version < SCHEMA_VERSION:
+                self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+
+    # workflows
+
+    def save_workflow(self, record: WorkflowRecord) -> WorkflowRecord:
+        now = time.time()
+        updated = record.updated_at or now
+        params = (
+            record.owner, record.workflow_id, record.name, _dump(record.definition),
+            record.description, record.version, record.created_at or now, updated,
+            record.state_machine_arn, record.created_at == 0,
+        )  # fmt: skip
+        with self._guard, _Transaction(self._conn):
+            self._conn.execute(_SAVE_WORKFLOW, params)
+            key = (record.owner, record.workflow_id)
+            (created,) = self._conn.execute(_WORKFLOW_CREATED, key).fetchone()
+        return replace(record, created_at=created, updated_at=updated)
+
+    def get_workflow(self, owner: str, workflow_id: str) -> WorkflowRecord | None:
+        with self._guard:
+            row = self._conn.execute(_GET_WORKFLOW, (owner, workflow_id)).fetchone()
+        return None if row is None else _workflow(row)
+
+    def list_workflows(self, owner: str) -> list[WorkflowRecord]:
+        with self._guard:
+            rows = self._conn.execute(_LIST_WORKFLOWS, (owner,)).fetchall()
+        return [_workflow(r) for r in rows]
+
+    def delete_workflow(self, owner: str, workflow_id: str) -> bool:
+        with self._guard:
+            return self._conn.execute(_DELETE_WORKFLOW, (owner, workflow_id)).rowcount > 0
+
+    # executions
+
+    def create_execution(self, record: ExecutionRecord) -> None:
+        """Insert a new execution; an existing id is an error, not an overwrite."""
+        r = record
+        params = (
+            r.owner, r.execution_id, r.workflow_id, r.workflow_name, str(r.status),
+            _dump(r.input), _dump(r.output), _dump(r.error), r.created_at or time.time(),
+            r.started_at, r.ended_at, r.input_tokens, r.output_tokens, r.cost, r.steps,
+        )  # fmt: skip
+        with self._guard:
+            self._conn.execute(_CREATE_EXECUTION, params)
+
+    def update_execution(self, owner: str, execution_id: str, **changes: Any) -> None:
+        """Set some fields; a missing or foreign execution is left alone, silently."""
+        sets, params = list[str](), list[Any]()
+        for name, value in changes.items():
+            fragment = _EXECUTION_SET.get(name)
+            if fragment is None:
+                raise StoreError(f"update_execution: {name!r} is not an updatable field")
+            sets.append(fragment)
+            params.append(_dump(value) if name in _JSON_FIELDS else value)
+        if not sets:
+            return
+        sql = f"UPDATE executions SET {', '.join(sets)} WHERE owner = ? AND execution_id = ?"
+        with self._guard:
+            self._conn.execute(sql, (*params, owner, execution_id))
+
+    def get_execution(self, owner: str, execution_id: str) -> ExecutionRecord | None:
+        with self._guard:
+            row = self._conn.execute(_GET_EXECUTION, (owner, execution_id)).fetchone()
+        return None if row is None else _execution(row)
+
+    def list_executions(
+        self,
+        owner: str,
+        *,
+        workflow_id: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        before: float | None = None,
+    ) -> list[ExecutionRecord]:
+        """Newest first; pass the last ``created_at`` seen as ``before`` for the next page."""
+        sql, params = _LIST_EXECUTIONS, list[Any]([owner])
+        for fragment, value in ((_BY_WORKFLOW, workflow_id), (_BY_STATUS, status)):
+            if value is not None:
+                sql += fragment
+                params.append(str(value))
+        if before is not None:
+            sql += _BEFORE
+            params.append(before)
+        params.append(max(1, min(int(limit), 1000)))
+        with self._guard:
+            rows = self._conn.execute(sql + _NEWEST_FIRST, params).fetchall()
+        return [_execution(r) for r in rows]
+
+    # steps
+
+    def save_step(self, record: StepRecord) -> None:
+        """Upsert by (execution_id, step_id): a retry's record replaces the earlier attempt's."""
+        r = record
+        params = (
+            r.execution_id, r.step_id, r.node_id, r.agent, r.role, r.status, _dump(r.input),
+            _dump(r.output), r.attempts, r.input_tokens, r.output_tokens, r.cost, r.model,
+            r.started_at, r.ended_at, _dump(r.error), _dump(r.tool_calls) if r.tool_calls else None,
+            r.seq,
+        )  # fmt: skip
+        with self._guard:
+            self._conn.execute(_SAVE_STEP, params)
+
+    def get_step(self, execution_id: str, step_id: str) -> StepRecord | None:
+        with self._guard:
+            row = self._conn.execute(_GET_STEP, (execution_id, step_id)).fetchone()
+        return None if row is None else _step(row)
+
+    def list_steps(self, execution_id: str) -> list[StepRecord]:
+        with self._guard:
+            rows = self._conn.execute(_LIST_STEPS, (execution_id,)).fetchall()
+        return [_step(r) for r in rows]
+
+    # logs
+
+    def append_log(
+        self,
+        execution_id: str,
+        level: str,
+        message: str,
+        *,
+        agent_role: str | None = None,
+        step_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        params = (
+            execution_id, time.time(), level, message, agent_role, step_id,
+            _dump(dict(metadata)) if metadata else None,
+        )  # fmt: skip
+        with self._guard:
+            self._conn.execute(_APPEND_LOG, params)
+
+    def list_logs(self, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[LogRecord]:
+        """Logs with ``seq > after``; poll with the last seq seen to follow a live execution."""
+        params = (execution_id, after, max(1, min(int(limit), 10_000)))
+        with self._guard:
+            rows = self._conn.execute(_LIST_LOGS, params).fetchall()
+        return [_log(r) for r in rows]
+
+    # usage
+
+    def add_usage(self, owner: str, day: str, metrics: Mapping[str, float]) -> None:
+        """Add to the day's counters; one transaction, so a reader never sees half an update."""
+        rows = [(owner, day, str(metric), float(value)) for metric, value in metrics.items()]
+        if not rows:
+            return
+        with self._guard, _Transaction(self._conn):
+            self._conn.executemany(_ADD_USAGE, rows)
+
+    def get_usage(self, owner: str, start_day: str, end_day: str) -> list[UsageRecord]:
+        """One record per day that has usage in ``start_day..end_day`` (inclusive), oldest first."""
+        with self._guard:
+            rows = self._conn.execute(_GET_USAGE, (owner, start_day, end_day)).fetchall()
+        days: list[UsageRecord] = []
+        for day, metric, value in rows:
+            if not days or days[-1].day != day:
+                days.append(UsageRecord(owner, day))
+            days[-1].metrics[metric] = value
+        return days
+
+    def close(self) -> None:
+        with self._guard:
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
