@@ -198,7 +198,7 @@ class _Execution:
                     f"{case.description} {spec.description}",
                     spec.tools,
                 )
-            chosen = select_by_skills(value if isinstance(value, str) else str(value), candidates)
+            chosen = select_by_skills(value, candidates)
         for case in node.cases:
             if case.name == chosen:
                 return await self.run_node(case.body, value, scope)
@@ -211,6 +211,11 @@ class _Execution:
     async def run_step(
         self, node: AgentStep, value: Any, scope: str, choices: dict[str, str] | None = None
     ) -> Any:
+        """Run one step with retries; under ``on_error: continue`` a failure skips it.
+
+        A skipped step yields its input (the data flows on), except a router's, which yields
+        no choice so the route takes its default.
+        """
         step_id = node.id + scope
         self.seq += 1
         step = StepInput(
@@ -256,7 +261,7 @@ class _Execution:
                     continue
                 if node.on_error == "continue":
                     self.errors.append(exc)
-                    return value  # skip the step: its input flows on, as an ASL Catch would
+                    return None if choices else value  # as an ASL Catch keeping the state
                 raise
 
 

@@ -94,8 +94,7 @@ def test_missing_input_file(cli: CliRunner) -> None:
 def test_failed_workflow_exits_non_zero_with_reason(cli: CliRunner, tmp_path: Path) -> None:
     wf = tmp_path / "fail.yaml"
     wf.write_text(
-        "name: fail\nagents:\n  a: {role: A, model: test}\n"
-        "flow: {foreach: $.items, do: a}\n"
+        "name: fail\nagents:\n  a: {role: A, model: test}\nflow: {foreach: $.items, do: a}\n"
     )
     result = cli.invoke(app, ["run", str(wf), "-i", "not a list"])
     assert result.exit_code == 1

@@ -1445,3 +1445,30 @@ async def test_a_slow_tool_counts_against_the_step_timeout() -> None:
     workflow = one_agent("retry: {retries: 0}\n", agent_extra=", timeout: 0.02")
     result, _, _ = await run(workflow, "x", {"a": make("a", model, tools=[wait])})
     assert error_types(result) == ["StepTimeout"]
+
+
+async def test_router_failing_under_continue_takes_the_default() -> None:
+    from agentweaver.exceptions import ModelAuthError
+
+    def make(name: str, model: TestModel) -> Any:
+        return agent(role=name.title(), model=model, name=name)(lambda ticket: None)
+
+    router = make("router", TestModel(script=[ModelAuthError("bad key")]))
+    billing = make("billing", TestModel(custom_output_text="billing answer"))
+    general = make("general", TestModel(custom_output_text="general answer"))
+    workflow = AgentWorkflow(
+        [router, billing, general],
+        name="t",
+        error_handling="continue",
+        flow={
+            "route": {
+                "router": "router",
+                "cases": [{"name": "billing", "do": "billing"}],
+                "default": "general",
+            }
+        },
+    )
+    result = await LocalRunner().run(workflow, "billing")  # input equals a case name on purpose
+    assert result.status == "succeeded"
+    assert result.output == "general answer"
+    assert [type(e).__name__ for e in result.errors] == ["ModelAuthError"]
