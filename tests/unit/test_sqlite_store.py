@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -430,9 +431,59 @@ def test_concurrent_log_appends_get_distinct_seqs(tmp_path: Path) -> None:
         t.start()
     for t in threads:
         t.join()
+    for s in stores:
+        s.flush()  # other connections' writes are behind until they commit
     assert [log.seq for log in shared.list_logs("e1")] == list(range(1, 401))
     for s in stores:
         s.close()
+
+
+# --- write-behind ------------------------------------------------------------------------------
+
+
+def _logs_seen_by_another_connection(path: Path) -> int:
+    with sqlite3.connect(path) as other:
+        (count,) = other.execute("SELECT count(*) FROM logs").fetchone()
+    return int(count)
+
+
+def test_writes_are_read_back_at_once_by_the_same_store(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db", flush_interval=60)
+    store.append_log("e1", "INFO", "queued")
+    assert _logs_seen_by_another_connection(tmp_path / "s.db") == 0  # still queued
+    assert [log.message for log in store.list_logs("e1")] == ["queued"]  # a read flushes
+    assert _logs_seen_by_another_connection(tmp_path / "s.db") == 1
+    store.close()
+
+
+def test_queued_writes_commit_within_the_flush_interval(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db", flush_interval=0.05)
+    store.append_log("e1", "INFO", "soon")
+    deadline = time.monotonic() + 5
+    while _logs_seen_by_another_connection(tmp_path / "s.db") == 0:
+        assert time.monotonic() < deadline, "the timer never committed the queued write"
+        time.sleep(0.01)
+    store.close()
+
+
+def test_close_commits_queued_writes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db", flush_interval=60)
+    store.add_usage("alice", "2024-05-01", {"executions": 1, "cost_usd": 0.5})
+    store.close()
+    reopened = SQLiteStore(tmp_path / "s.db")
+    assert reopened.get_usage("alice", "2024-05-01", "2024-05-01")[0].metrics == {
+        "executions": 1.0,
+        "cost_usd": 0.5,
+    }
+    reopened.close()
+
+
+def test_a_full_queue_commits_without_waiting(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db", flush_interval=60)
+    for i in range(256):
+        store.append_log("e1", "INFO", str(i))
+    assert _logs_seen_by_another_connection(tmp_path / "s.db") == 256
+    store.close()
 
 
 # --- usage -----------------------------------------------------------------------------------
