@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,8 +26,17 @@ app = typer.Typer(
 executions_app = typer.Typer(help="Inspect recorded executions.", no_args_is_help=True)
 app.add_typer(executions_app, name="executions")
 
-out = Console()
-err = Console(stderr=True)
+
+def _console(stderr: bool = False) -> Console:
+    """Off a terminal (logs, CI, pipes) tables get 120 columns unless COLUMNS says otherwise."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(stderr=stderr, width=120)
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.panel import Panel
@@ -60,9 +61,9 @@ def steps_table(steps: list[StepRecord], title: str | None = None, width: int = 
             took,
         ]
         rows.append((cells, colour, shown))
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     names = ("step", "agent", "status", "tries", "tokens", "cost", "time")
-    used = 1 + 3 * (len(names) + 1)  # borders and padding
+    used = 1 + 3 * (len(names) + 1)  # edges, padding and separators
     for i, name in enumerate(names):
         size = max([len(name)] + [len(cells[i]) for cells, _, _ in rows])
         used += size

@@ -3,6 +3,7 @@
 from agentweaver.messaging.coordinator import CoordinatorAgent, RoutingDecision
 from agentweaver.messaging.hub import CommunicationHub, Message
 from agentweaver.messaging.skills import (
+    match_answer,
     select_by_skills,
     skill_score,
     skill_scores,
@@ -15,6 +16,7 @@ __all__ = [
     "CoordinatorAgent",
     "Message",
     "RoutingDecision",
+    "match_answer",
     "select_by_skills",
     "skill_score",
     "skill_scores",

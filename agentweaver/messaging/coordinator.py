@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,7 +22,7 @@ if TYPE_CHECKING:  # runtime import would tie this module to agent.py's import g
     from agentweaver.agents import Agent
 
 from agentweaver.messaging.hub import CommunicationHub, Message
-from agentweaver.messaging.skills import skill_score, skill_tokens, task_text
+from agentweaver.messaging.skills import match_answer, skill_score, skill_tokens, task_text
 
 __all__ = ["CoordinatorAgent", "RoutingDecision"]
 
@@ -48,21 +47,6 @@ class RoutingDecision:
 def _skills_of(agent: Agent) -> tuple[str, str, list[str]]:
     tools = [t if isinstance(t, str) else t.name for t in agent.config.tools or []]
     return agent.config.role, agent.config.description or agent.instructions, tools
-
-
-def _match_answer(answer: str, agents: Sequence[Agent]) -> Agent | None:
-    """Exact name or role (ignoring case, quotes, punctuation), else the earliest mentioned."""
-    cleaned = answer.strip().strip("\"'`*.,;:!?()[] \t\n").lower()
-    for item in agents:
-        if cleaned in (item.name.lower(), item.config.role.lower()):
-            return item
-    best: tuple[int, int, Agent] | None = None
-    for item in agents:
-        for label in (item.name, item.config.role):
-            hit = re.search(rf"(?<![\w-]){re.escape(label)}(?![\w-])", answer, re.IGNORECASE)
-            if hit and (best is None or (hit.start(), -len(label)) < best[:2]):
-                best = (hit.start(), -len(label), item)
-    return best[2] if best else None
 
 
 class CoordinatorAgent:
@@ -139,7 +123,9 @@ class CoordinatorAgent:
         )
         self.usage = self.usage + response.usage
         decision.raw_answer = response.text
-        chosen = _match_answer(response.text, agents)
+        by_name = {a.name: a for a in agents}
+        key = match_answer(response.text, {a.name: (a.name, a.config.role) for a in agents})
+        chosen = by_name.get(key) if key else None
         if chosen is None:
             decision.fallback = f"model answer {response.text[:80]!r} names no agent; used skills"
             return by_skills

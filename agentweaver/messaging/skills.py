@@ -15,7 +15,14 @@ from agentweaver.exceptions import DefinitionError
 if TYPE_CHECKING:  # runtime import would tie this module to agent.py's import graph
     pass
 
-__all__ = ["select_by_skills", "skill_score", "skill_scores", "skill_tokens", "task_text"]
+__all__ = [
+    "match_answer",
+    "select_by_skills",
+    "skill_score",
+    "skill_scores",
+    "skill_tokens",
+    "task_text",
+]
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -89,3 +96,23 @@ def select_by_skills(task: Any, candidates: Mapping[str, tuple[str, str, Sequenc
         raise DefinitionError("no candidates to select from")
     scores = skill_scores(task, candidates)
     return max(scores, key=lambda key: scores[key])  # max keeps the first of equal scores
+
+
+def match_answer(answer: str, labels: Mapping[str, Sequence[str]]) -> str | None:
+    """Which key a model's answer names: an exact label (ignoring case, quotes and
+    punctuation) first, else the label mentioned earliest as a whole word (longest on ties).
+
+    ``labels`` maps each key to the words that name it (a case name; an agent's name and role).
+    Used for router steps and the coordinator alike, so both read answers the same way.
+    """
+    cleaned = answer.strip().strip("\"'`*.,;:!?()[] \t\n").lower()
+    for key, names in labels.items():
+        if cleaned in (n.lower() for n in names):
+            return key
+    best: tuple[int, int, str] | None = None
+    for key, names in labels.items():
+        for label in names:
+            hit = re.search(rf"(?<![\w-]){re.escape(label)}(?![\w-])", answer, re.IGNORECASE)
+            if hit and (best is None or (hit.start(), -len(label)) < best[:2]):
+                best = (hit.start(), -len(label), key)
+    return best[2] if best else None

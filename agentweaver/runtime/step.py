@@ -9,7 +9,6 @@ typed error whose class name the executor matches.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from agentweaver.exceptions import (
     StepFailed,
     StepTimeout,
 )
+from agentweaver.messaging.skills import match_answer
 from agentweaver.models.base import Model
 from agentweaver.models.messages import ModelRequestParameters
 from agentweaver.runtime.budget import BudgetTracker
@@ -28,7 +28,7 @@ from agentweaver.stores.base import Store
 from agentweaver.stores.records import StepRecord
 from agentweaver.workflow.result import Event
 
-__all__ = ["StepDeps", "StepInput", "StepOutput", "execute_step", "match_choice"]
+__all__ = ["StepDeps", "StepInput", "StepOutput", "execute_step"]
 
 
 @dataclass(slots=True)
@@ -71,21 +71,6 @@ class StepDeps:
 def _emit(deps: StepDeps, event: Event) -> None:
     if deps.emit is not None:
         deps.emit(event)
-
-
-_WORD = re.compile(r"[\w-]+")
-
-
-def match_choice(text: str, choices: Mapping[str, str]) -> str | None:
-    """Which case a router's answer names: an exact name first, then the first name it mentions."""
-    cleaned = text.strip().strip("\"'`.!*").strip().lower()
-    by_lower = {name.lower(): name for name in choices}
-    if cleaned in by_lower:
-        return by_lower[cleaned]
-    for word in _WORD.findall(text.lower()):
-        if word in by_lower:
-            return by_lower[word]
-    return None
 
 
 def _as_error(exc: BaseException, step: StepInput) -> AgentWeaverError:
@@ -176,7 +161,7 @@ async def execute_step(step: StepInput, deps: StepDeps) -> StepOutput:
 
     output: Any = result.output
     if step.choices:
-        output = match_choice(result.text, step.choices)
+        output = match_answer(result.text, {name: (name,) for name in step.choices})
     usage = result.usage
     record.status, record.ended_at, record.output = "succeeded", deps.clock(), output
     record.input_tokens, record.output_tokens = usage.input_tokens, usage.output_tokens

@@ -475,3 +475,22 @@ def test_model_strategy_without_a_model_and_empty_hub_are_definition_errors() ->
 async def test_no_agents_to_choose_from() -> None:
     with pytest.raises(DefinitionError, match="no agents"):
         await CoordinatorAgent(CommunicationHub()).distribute_task("anything")
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("billing", "billing"),
+        ("  'Billing'. ", "billing"),
+        ("**technical**", "technical"),
+        ("I would send this to technical, not billing.", "technical"),
+        ("The Billing Specialist should take it", "billing"),
+        ("pre-billing is not a word here", None),
+        ("nothing fits", None),
+    ],
+)
+def test_match_answer(answer: str, expected: str | None) -> None:
+    from agentweaver.messaging import match_answer
+
+    labels = {"billing": ("billing", "Billing Specialist"), "technical": ("technical",)}
+    assert match_answer(answer, labels) == expected
