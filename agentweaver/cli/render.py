@@ -81,7 +81,8 @@ def summary(result: WorkflowResult, width: int = 120) -> Group:
     colour = "green" if result.succeeded else "red"
     totals = Text.assemble(
         (f"{result.status.upper()}", f"bold {colour}"),
-        f"  {len(result.steps)} steps · {result.total_tokens:,} tokens "
+        f"  {len(result.steps)} step{'' if len(result.steps) == 1 else 's'} · "
+        f"{result.total_tokens:,} tokens "
         f"({result.input_tokens:,} in / {result.output_tokens:,} out) · "
         f"{_cost(result.total_cost)} · {result.execution_time:.2f}s · "
         f"execution {result.execution_id}",

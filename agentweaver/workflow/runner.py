@@ -178,6 +178,7 @@ class _Execution:
 
     async def run_route(self, node: Route, value: Any, scope: str) -> Any:
         chosen: str | None = None
+        why: dict[str, Any] = {}
         if node.strategy == "rules":
             chosen = next(
                 (c.name for c in node.cases if c.when is None or c.when.evaluate(value)), None
@@ -187,7 +188,7 @@ class _Execution:
             choices = {c.name: c.description or c.name for c in node.cases}
             chosen = await self.run_step(node.router, value, scope, choices=choices)
         else:
-            from agentweaver.messaging import select_by_skills
+            from agentweaver.messaging import select_by_skills, skill_scores
 
             candidates = {}
             for case in node.cases:
@@ -199,6 +200,8 @@ class _Execution:
                     spec.tools,
                 )
             chosen = select_by_skills(value, candidates)
+            why["scores"] = skill_scores(value, candidates)
+        self.log_route(node, scope, chosen, why)
         for case in node.cases:
             if case.name == chosen:
                 return await self.run_node(case.body, value, scope)
@@ -206,6 +209,21 @@ class _Execution:
             return await self.run_node(node.default, value, scope)
         raise NoRouteMatched(
             f"route {node.id!r}: no case matched {chosen!r} and there is no default"
+        )
+
+    def log_route(self, node: Route, scope: str, chosen: str | None, why: dict[str, Any]) -> None:
+        """Say which case a route took and why, so a run can be understood afterwards."""
+        store = self.deps.store
+        if store is None:
+            return
+        names = {c.name for c in node.cases}
+        taken = chosen if chosen in names else ("default" if node.default else "no case")
+        store.append_log(
+            self.execution_id,
+            "INFO",
+            f"route {node.id + scope} took {taken} (by {node.strategy})",
+            step_id=node.id + scope,
+            metadata={"chosen": chosen, **why},
         )
 
     async def run_step(
