@@ -14,10 +14,13 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from agentweaver.exceptions import DefinitionError, OutputParseError, ToolError
+from pydantic import BaseModel, ValidationError
+
+from agentweaver.exceptions import DefinitionError, ModelUnavailable, OutputParseError, ToolError
 from agentweaver.models.base import Model
+from agentweaver.models.fallback import FallbackModel
 from agentweaver.models.messages import (
     AssistantMessage,
     ModelMessage,
@@ -56,6 +59,8 @@ class AgentConfig:
     output: Literal["text", "json"] = "text"
     retry: RetryPolicy | None = None
     max_tool_rounds: int = 8
+    fallback_models: list[str] = field(default_factory=list)
+    output_schema: type[BaseModel] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.model, ModelType):
@@ -63,11 +68,15 @@ class AgentConfig:
         problems = []
         if not self.role or not self.role.strip():
             problems.append("role is empty")
-        if isinstance(self.model, str):
-            try:
-                parse_model_string(self.model)
-            except ValueError as exc:
-                problems.append(str(exc))
+        for text in [self.model, *self.fallback_models]:
+            if isinstance(text, str):
+                try:
+                    parse_model_string(text)
+                except ValueError as exc:
+                    problems.append(str(exc))
+        schema: object = self.output_schema  # checked at run time: configs come from data too
+        if schema is not None and not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+            problems.append(f"output_schema must be a pydantic model class, got {schema!r}")
         if not 0 <= self.temperature <= 2:
             problems.append(f"temperature {self.temperature} is outside 0..2")
         if self.max_tokens <= 0:
@@ -165,7 +174,12 @@ class Agent:
     def model(self) -> Model:
         """The model, built on first use so an agent can be defined without keys."""
         if self._model is None:
-            self._model = infer_model(self.config.model_string)
+            primary = infer_model(self.config.model_string)
+            if self.config.fallback_models:
+                chain = [primary, *(infer_model(m) for m in self.config.fallback_models)]
+                self._model = FallbackModel(chain)
+            else:
+                self._model = primary
         return self._model
 
     @property
@@ -215,8 +229,14 @@ class Agent:
         *,
         model: Model | None = None,
         params: ModelRequestParameters | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> AgentResult:
-        """Run the agent once on ``input_data``. Timeouts and retries belong to the caller."""
+        """Run the agent once on ``input_data``. Timeouts and retries belong to the caller.
+
+        ``on_text`` receives answer text as it streams in. An answer that is not the declared
+        JSON (or does not fit ``output_schema``) gets one repair round-trip, then
+        ``OutputParseError``.
+        """
         llm = model or self.model
         prompt = await self._preprocess(input_data, context)
         messages = self.build_messages(prompt, context)
@@ -225,29 +245,82 @@ class Agent:
         request_params = replace(params) if params else ModelRequestParameters()
         if tools and not request_params.tools:
             request_params.tools = [t.definition for t in tools.values()]
-        request_params.output_json = request_params.output_json or self.config.output == "json"
+        schema = self.config.output_schema
+        if schema is not None:
+            request_params.output_schema = schema.model_json_schema()
+        wants_json = self.config.output == "json" or schema is not None
+        request_params.output_json = request_params.output_json or wants_json
         settings = ModelSettings(self.config.temperature, self.config.max_tokens)
-        usage = Usage()
-        cost: float | None = 0.0
+        usage, cost = Usage(), cast(float | None, 0.0)
         records: list[ToolCallRecord] = []
-        for _round in range(self.config.max_tool_rounds + 1):
-            response = await llm.request(messages, settings, request_params)
+        tool_rounds, repaired = 0, False
+        while True:
+            response = await self._ask(llm, messages, settings, request_params, on_text)
             usage = usage + response.usage
-            step_cost = llm.cost(response.usage)
+            step_cost = llm.cost_of(response)
             cost = None if cost is None or step_cost is None else cost + step_cost
-            if not response.tool_calls:
-                return self._finish(response, usage, cost, llm, records, messages)
-            if _round == self.config.max_tool_rounds:
-                break
-            messages.append(AssistantMessage(response.text, list(response.tool_calls)))
-            results = await asyncio.gather(*(self._run_tool(tools, c) for c in response.tool_calls))
-            for message, record in results:
-                messages.append(message)
-                records.append(record)
-        raise ToolError(
-            f"agent {self.name!r} still asked for tools after max_tool_rounds="
-            f"{self.config.max_tool_rounds}"
-        )
+            if response.tool_calls:
+                if tool_rounds == self.config.max_tool_rounds:
+                    raise ToolError(
+                        f"agent {self.name!r} still asked for tools after max_tool_rounds="
+                        f"{self.config.max_tool_rounds}"
+                    )
+                tool_rounds += 1
+                messages.append(AssistantMessage(response.text, list(response.tool_calls)))
+                calls = response.tool_calls
+                results = await asyncio.gather(*(self._run_tool(tools, c) for c in calls))
+                for message, record in results:
+                    messages.append(message)
+                    records.append(record)
+                continue
+            try:
+                output = self._parse(response.text)
+            except OutputParseError as exc:
+                if repaired or not wants_json:
+                    raise
+                repaired = True
+                messages.append(AssistantMessage(response.text))
+                messages.append(UserMessage(f"{exc}\nReply again with only the corrected JSON."))
+                continue
+            return self._finish(output, response, usage, cost, records, messages)
+
+    @staticmethod
+    async def _ask(
+        llm: Model,
+        messages: list[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+        on_text: Callable[[str], None] | None,
+    ) -> ModelResponse:
+        if on_text is None:
+            return await llm.request(messages, settings, params)
+        final: ModelResponse | None = None
+        async for item in llm.request_stream(messages, settings, params):
+            if isinstance(item, str):
+                on_text(item)
+            else:
+                final = item
+        if final is None:
+            raise ModelUnavailable(f"{llm.name}: the stream ended without a final response")
+        return final
+
+    def _parse(self, text: str) -> Any:
+        schema = self.config.output_schema
+        if schema is not None:
+            data = parse_json_output(text)
+            try:
+                return schema.model_validate(data)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}"
+                    for e in exc.errors(include_url=False)[:5]
+                )
+                raise OutputParseError(
+                    f"the answer does not match {schema.__name__}: {problems}"
+                ) from None
+        if self.config.output == "json":
+            return parse_json_output(text)
+        return text
 
     async def _run_tool(
         self, tools: Mapping[str, Tool], call: ToolCall
@@ -276,20 +349,18 @@ class Agent:
 
     def _finish(
         self,
+        output: Any,
         response: ModelResponse,
         usage: Usage,
         cost: float | None,
-        llm: Model,
         records: list[ToolCallRecord],
         messages: list[ModelMessage],
     ) -> AgentResult:
-        output: Any = response.text
-        if self.config.output == "json":
-            output = parse_json_output(response.text)
         for func in self._postprocessors:
             output = func(output)
         messages.append(AssistantMessage(response.text))
-        return AgentResult(output, response.text, usage, cost, llm.name, records, messages)
+        name = response.model_name
+        return AgentResult(output, response.text, usage, cost, name, records, messages)
 
 
 def _slug(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from agentweaver.models.messages import (
     ModelMessage,
@@ -44,6 +44,26 @@ class Model(ABC):
         params: ModelRequestParameters,
     ) -> ModelResponse:
         """Send one request; raise a ``ModelError`` subclass on failure."""
+
+    async def request_stream(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+    ) -> AsyncIterator[str | ModelResponse]:
+        """Text deltas as they arrive (``str``), then the complete ``ModelResponse``.
+
+        Adapters with a streaming API override this; the default streams the whole answer
+        as one delta, so every model can be used where streaming is asked for.
+        """
+        response = await self.request(messages, settings, params)
+        if response.text:
+            yield response.text
+        yield response
+
+    def cost_of(self, response: ModelResponse) -> float | None:
+        """USD for one response (a fallback chain prices it by the model that answered)."""
+        return self.cost(response.usage)
 
     def cost(self, usage: Usage) -> float | None:
         """USD for ``usage`` from the dated price table; ``None`` when the price is unknown."""

@@ -127,6 +127,7 @@ class ModelRequestParameters:
     tools: list[ToolDefinition] = field(default_factory=list)
     output_json: bool = False
     choices: dict[str, str] | None = None  # case name -> description
+    output_schema: dict[str, Any] | None = None  # JSON schema the answer must satisfy
 
 
 @dataclass(slots=True)

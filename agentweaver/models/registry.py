@@ -15,6 +15,7 @@ from enum import Enum
 
 from agentweaver.exceptions import ModelNotConfigured
 from agentweaver.models.base import Model
+from agentweaver.models.keys import EnvKeys, KeySource
 
 __all__ = [
     "ALIASES",
@@ -131,11 +132,12 @@ def _installed(module: str) -> bool:
         return False
 
 
-def infer_model(value: str | ModelType | Model) -> Model:
+def infer_model(value: str | ModelType | Model, keys: KeySource | None = None) -> Model:
     """Build the model a string names, checking its SDK and key first.
 
-    ``AGENTWEAVER_MODEL_OVERRIDE`` (e.g. ``test``) replaces every model named by a string:
-    one switch to run any project offline, in CI or in a demo.
+    Keys come from ``keys`` (the platform's key store when running as a service), else the
+    environment. ``AGENTWEAVER_MODEL_OVERRIDE`` (e.g. ``test``) replaces every model named
+    by a string: one switch to run any project offline, in CI or in a demo.
     """
     if isinstance(value, Model):
         return value
@@ -143,7 +145,7 @@ def infer_model(value: str | ModelType | Model) -> Model:
         value = value.value
     override = os.environ.get("AGENTWEAVER_MODEL_OVERRIDE")
     if override and override != value:
-        return infer_model(override)
+        return infer_model(override, keys)
     try:
         provider, model = parse_model_string(value)
     except ValueError as exc:
@@ -160,7 +162,8 @@ def infer_model(value: str | ModelType | Model) -> Model:
         raise ModelNotConfigured(
             f"model {value!r} needs the {info.sdk_module} SDK, which is not installed: {hint}"
         )
-    if info.env_vars and not any(os.environ.get(v) for v in info.env_vars):
+    api_key = (keys or EnvKeys()).get(provider, info.env_vars)
+    if info.env_vars and not api_key:
         raise ModelNotConfigured(
             f"model {value!r} needs an API key: set {' or '.join(info.env_vars)}"
         )
@@ -175,5 +178,5 @@ def infer_model(value: str | ModelType | Model) -> Model:
             f"use 'test' offline or another provider"
         ) from None
     cls = getattr(module, class_name)
-    model_obj: Model = cls(model)
+    model_obj: Model = cls(model, api_key=api_key) if api_key else cls(model)
     return model_obj

@@ -124,6 +124,7 @@ class TestModel(Model):
         fail_first: int = 0,
         error: BaseException | Callable[[], BaseException] | None = None,
         delay: float = 0.0,
+        api_key: str | None = None,  # accepted so a TestModel can stand in for an adapter
     ) -> None:
         super().__init__(model_name)
         self.custom_output_text = custom_output_text

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from agentweaver.agents import Agent, AgentResult
 from agentweaver.exceptions import (
     AgentWeaverError,
@@ -66,11 +68,20 @@ class StepDeps:
     emit: Callable[[Event], None] | None = None
     clock: Callable[[], float] = time.time
     replay: bool = False  # return a recorded success instead of re-running (Lambda redelivery)
+    stream: bool = False  # emit ``step_delta`` events with answer text as it arrives
 
 
 def _emit(deps: StepDeps, event: Event) -> None:
     if deps.emit is not None:
         deps.emit(event)
+
+
+def _delta_emitter(deps: StepDeps, step: StepInput) -> Callable[[str], None]:
+    def emit(text: str) -> None:
+        _emit(deps, Event("step_delta", step.execution_id, deps.clock(), step.step_id,
+                          step.agent, step.attempt, {"text": text}))  # fmt: skip
+
+    return emit
 
 
 def _as_error(exc: BaseException, step: StepInput) -> AgentWeaverError:
@@ -120,7 +131,11 @@ async def execute_step(step: StepInput, deps: StepDeps) -> StepOutput:
         params = ModelRequestParameters(choices=dict(step.choices)) if step.choices else None
         async with asyncio.timeout(step.timeout):
             result: AgentResult = await agent.execute(
-                step.input, step.context, model=deps.model_override, params=params
+                step.input,
+                step.context,
+                model=deps.model_override,
+                params=params,
+                on_text=_delta_emitter(deps, step) if deps.stream else None,
             )
     except asyncio.CancelledError:
         record.status, record.ended_at = "cancelled", deps.clock()
@@ -160,6 +175,8 @@ async def execute_step(step: StepInput, deps: StepDeps) -> StepOutput:
         raise error from exc
 
     output: Any = result.output
+    if isinstance(output, BaseModel):  # structured output travels as JSON data
+        output = output.model_dump(mode="json")
     if step.choices:
         output = match_answer(result.text, {name: (name,) for name in step.choices})
     usage = result.usage

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
+from pydantic import BaseModel
+
 from agentweaver.agents import Agent, AgentConfig
 from agentweaver.exceptions import DefinitionError
 from agentweaver.workflow.definition import AgentSpec
@@ -51,8 +53,19 @@ def agent_from_spec(name: str, spec: AgentSpec) -> Agent:
         output=spec.output,
         retry=spec.retry,
         max_tool_rounds=spec.max_tool_rounds,
+        fallback_models=list(spec.fallback_models),
+        output_schema=_schema(name, spec.output_schema),
     )
     return Agent(config, func)
+
+
+def _schema(name: str, path: str | None) -> type[BaseModel] | None:
+    if path is None:
+        return None
+    target = import_object(path)
+    if not (isinstance(target, type) and issubclass(target, BaseModel)):
+        raise DefinitionError(f"agent {name!r}: output_schema {path!r} is not a pydantic model")
+    return target
 
 
 def spec_from_agent(agent: Agent) -> AgentSpec:
@@ -75,6 +88,12 @@ def spec_from_agent(agent: Agent) -> AgentSpec:
         retry=cfg.retry,
         max_tool_rounds=cfg.max_tool_rounds,
         function=function,
+        fallback_models=list(cfg.fallback_models),
+        output_schema=(
+            f"{cfg.output_schema.__module__}:{cfg.output_schema.__qualname__}"
+            if cfg.output_schema is not None and "<locals>" not in cfg.output_schema.__qualname__
+            else None
+        ),
     )
 
 

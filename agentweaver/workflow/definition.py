@@ -70,8 +70,14 @@ class AgentSpec(BaseModel):
     function: str | None = Field(
         None, description="'package.module:name' of an @agent function contributing the prompt"
     )
+    fallback_models: list[str] = Field(
+        default_factory=list, description="models tried in order when the model is unavailable"
+    )
+    output_schema: str | None = Field(
+        None, description="'package.module:Model' of a pydantic model the answer must fit"
+    )
 
-    @field_validator("function")
+    @field_validator("function", "output_schema")
     @classmethod
     def _import_path(cls, value: str | None) -> str | None:
         if value is not None and (":" not in value or not all(value.split(":", 1))):

@@ -311,10 +311,13 @@ class _Builder:
                     path,
                     f"agent name {name!r}: start with a letter; use letters, digits, '_', '-'",
                 )
-            try:
-                parse_model_string(spec.model)
-            except ValueError as exc:
-                self.issue(f"{path}.model", str(exc))
+            for where, text in [("model", spec.model)] + [
+                (f"fallback_models[{i}]", m) for i, m in enumerate(spec.fallback_models)
+            ]:
+                try:
+                    parse_model_string(text)
+                except ValueError as exc:
+                    self.issue(f"{path}.{where}", str(exc))
             for i, tool_name in enumerate(spec.tools):
                 if tool_name not in tools:
                     known = ", ".join(sorted(tools)) or "none registered"

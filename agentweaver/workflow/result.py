@@ -13,6 +13,7 @@ EventKind = Literal[
     "execution_started",
     "step_started",
     "step_retrying",
+    "step_delta",
     "step_succeeded",
     "step_failed",
     "execution_finished",

@@ -327,6 +327,7 @@ class LocalRunner:
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         on_event: EventHandler | None = None,
+        stream: bool = False,
     ) -> None:
         if isinstance(model_override, str):
             from agentweaver.models.registry import infer_model
@@ -338,6 +339,7 @@ class LocalRunner:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.handlers: list[EventHandler] = [on_event] if on_event else []
+        self.stream = stream  # step_delta events carry answer text as it streams in
 
     def start(
         self, workflow: WorkflowLike, input_data: Any = None, **kwargs: Any
@@ -372,6 +374,7 @@ class LocalRunner:
             store=self.store,
             budget=BudgetTracker(ir.budget),
             model_override=self.model_override,
+            stream=self.stream,
         )
         run = _Execution(self, ir, execution_id, deps, dict(context or {}))
         deps.emit = run.emit

@@ -373,9 +373,20 @@ class TestOutput:
         assert result.output == {"a": 1}
         assert result.text == text
 
-    async def test_invalid_json_raises_output_parse_error(self) -> None:
-        with pytest.raises(OutputParseError, match="expected a JSON answer, got 'not json'"):
-            await make(TestModel(script=["not json"]), output="json").execute("x")
+    async def test_invalid_json_raises_output_parse_error_after_one_repair(self) -> None:
+        model = TestModel(script=["not json", "still not json"])
+        with pytest.raises(OutputParseError, match="expected a JSON answer, got 'still not json'"):
+            await make(model, output="json").execute("x")
+        assert len(model.requests) == 2
+        repair = model.requests[1][-1]
+        assert isinstance(repair, UserMessage)
+        assert "Reply again with only the corrected JSON" in repair.content
+
+    async def test_one_repair_round_trip_fixes_bad_json(self) -> None:
+        model = TestModel(script=["oops", {"ok": True}])
+        result = await make(model, output="json").execute("x")
+        assert result.output == {"ok": True}
+        assert result.usage.requests == 2
         with pytest.raises(OutputParseError):
             parse_json_output("```json\n{broken\n```")
 
@@ -626,6 +637,7 @@ class TestUsageAndCost:
         assert configured.requests == []
         assert (await researcher.execute("x")).text == "configured"
 
+    @pytest.mark.usefixtures("without_sdks")
     async def test_model_resolved_lazily(self) -> None:
         @agent(role="Writer", model="claude")
         def writer(notes: str) -> None: ...

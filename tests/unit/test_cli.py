@@ -42,6 +42,7 @@ def test_run_prints_summary_table(cli: CliRunner) -> None:
     assert "3 steps" in result.stdout
 
 
+@pytest.mark.usefixtures("without_sdks")
 def test_offline_fallback_says_so_in_one_line(cli: CliRunner) -> None:
     result = cli.invoke(
         app, ["run", str(EXAMPLES / "research_team.yaml"), "-i", "x", "--offline-fallback"]
@@ -52,6 +53,7 @@ def test_offline_fallback_says_so_in_one_line(cli: CliRunner) -> None:
     assert "agentweaver[anthropic]" in offline[0]  # markup must not eat the extra's brackets
 
 
+@pytest.mark.usefixtures("without_sdks")
 def test_unconfigured_provider_fails_with_reason(cli: CliRunner) -> None:
     result = cli.invoke(app, ["run", str(EXAMPLES / "research_team.yaml"), "-i", "x"])
     assert result.exit_code == 1

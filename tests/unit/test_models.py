@@ -461,6 +461,7 @@ class TestParseModelString:
 
 
 class TestInferModel:
+    @pytest.mark.usefixtures("without_sdks")
     def test_claude_without_sdk_names_the_extra(self) -> None:
         with pytest.raises(ModelNotConfigured) as info:
             infer_model("claude")
@@ -472,6 +473,7 @@ class TestInferModel:
         ("value", "extra"),
         [("gpt", "openai"), ("o3", "openai"), ("llama", "openai"), ("gemini", "gemini")],
     )
+    @pytest.mark.usefixtures("without_sdks")
     def test_other_providers_without_sdk(self, value: str, extra: str) -> None:
         with pytest.raises(ModelNotConfigured, match=rf"agentweaver\[{extra}\]"):
             infer_model(value)
@@ -553,6 +555,7 @@ class TestInferModel:
         with pytest.raises(ModelNotConfigured, match="pass the FunctionModel object"):
             infer_model("function:my_fn")
 
+    @pytest.mark.usefixtures("without_sdks")
     def test_model_type_member(self) -> None:
         with pytest.raises(ModelNotConfigured, match="agentweaver\\[anthropic\\]"):
             infer_model(ModelType.CLAUDE)
