@@ -380,7 +380,8 @@ def agent(
 
     def decorator(func: Callable[..., Any]) -> Agent:
         # not kwargs.setdefault: the same decorator may be applied to several functions
-        settings = {"name": func.__name__, **kwargs}
+        default = func.__name__ if _NAME.fullmatch(func.__name__) else _slug(role)  # lambdas
+        settings = {"name": default, **kwargs}
         return Agent(AgentConfig(role=role, model=model, **settings), func)
 
     return decorator

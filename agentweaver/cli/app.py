@@ -138,7 +138,8 @@ def run(
                 )
                 model_override = "test"
         store = _store()
-        runner = LocalRunner(store, model_override=model_override)
+        # stream answer text into the live table when someone is watching a terminal
+        runner = LocalRunner(store, model_override=model_override, stream=out.is_terminal)
     except WorkflowValidationError as exc:
         raise fail(str(exc)) from None
     except AgentWeaverError as exc:

@@ -155,8 +155,15 @@ class Progress:
     def __call__(self, event: Event) -> None:
         if event.step_id is None:
             return
-        row = self.rows.setdefault(event.step_id, {"agent": event.agent, "tokens": 0, "cost": 0.0})
+        row = self.rows.setdefault(
+            event.step_id, {"agent": event.agent, "tokens": 0, "cost": 0.0, "text": ""}
+        )
         row["attempt"] = event.attempt
+        if event.kind == "step_delta":  # streamed answer text: show its tail as it grows
+            row["text"] = (row["text"] + str(event.data.get("text", "")))[-400:]
+            if self.live is not None:
+                self.live.update(self._table())
+            return
         record = event.data.get("record")
         status = {
             "step_started": "running",
@@ -187,7 +194,8 @@ class Progress:
     def _table(self) -> Table:
         table = Table(title="running…", title_justify="left", header_style="bold")
         for name in ("step", "agent", "status", "try", "tokens", "cost"):
-            table.add_column(name)
+            table.add_column(name, no_wrap=True)
+        table.add_column("answer so far", no_wrap=True, overflow="ellipsis", max_width=60)
         for step_id, row in self.rows.items():
             mark, colour = _STATUS.get(row.get("status", "running"), ("…", "yellow"))
             table.add_row(
@@ -197,5 +205,6 @@ class Progress:
                 str(row.get("attempt", 1)),
                 f"{row['tokens']:,}",
                 _cost(row["cost"]),
+                Text(" ".join(str(row["text"]).split())[-60:]),
             )
         return table

@@ -12,7 +12,7 @@ import asyncio
 import inspect
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,6 +161,18 @@ class TestModel(Model):
         if not response.usage.requests:
             response.usage = estimate_usage(messages, response)
         return response
+
+    async def request_stream(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+    ) -> AsyncIterator[str | ModelResponse]:
+        """The same answer as ``request``, streamed a word at a time."""
+        response = await self.request(messages, settings, params)
+        for word in re.findall(r"\S+\s*", response.text):
+            yield word
+        yield response
 
     def _error(self) -> BaseException:
         from agentweaver.exceptions import ModelUnavailable
