@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from agentweaver.exceptions import DefinitionError, ModelUnavailable, OutputParseError, ToolError
 from agentweaver.models.base import Model
 from agentweaver.models.fallback import FallbackModel
+from agentweaver.models.keys import KeySource
 from agentweaver.models.messages import (
     AssistantMessage,
     ModelMessage,
@@ -174,13 +175,19 @@ class Agent:
     def model(self) -> Model:
         """The model, built on first use so an agent can be defined without keys."""
         if self._model is None:
-            primary = infer_model(self.config.model_string)
-            if self.config.fallback_models:
-                chain = [primary, *(infer_model(m) for m in self.config.fallback_models)]
-                self._model = FallbackModel(chain)
-            else:
-                self._model = primary
+            self._model = self.build_model()
         return self._model
+
+    def build_model(self, keys: KeySource | None = None) -> Model:
+        """The configured model (and its fallbacks) with keys from ``keys`` (default: env)."""
+        if isinstance(self.config.model, Model):
+            return self.config.model
+        primary = infer_model(self.config.model_string, keys)
+        if not self.config.fallback_models:
+            return primary
+        return FallbackModel(
+            [primary, *(infer_model(m, keys) for m in self.config.fallback_models)]
+        )
 
     @property
     def tools(self) -> list[Tool]:

@@ -24,6 +24,7 @@ from agentweaver.exceptions import (
 )
 from agentweaver.messaging.skills import match_answer
 from agentweaver.models.base import Model
+from agentweaver.models.keys import KeySource
 from agentweaver.models.messages import ModelRequestParameters
 from agentweaver.runtime.budget import BudgetTracker
 from agentweaver.stores.base import Store
@@ -69,6 +70,16 @@ class StepDeps:
     clock: Callable[[], float] = time.time
     replay: bool = False  # return a recorded success instead of re-running (Lambda redelivery)
     stream: bool = False  # emit ``step_delta`` events with answer text as it arrives
+    keys: KeySource | None = None  # provider keys for this execution (a tenant's, as a service)
+    _models: dict[str, Model] = field(default_factory=dict, repr=False)
+
+    def model_for(self, agent: Agent) -> Model | None:
+        """The model a step uses: the override, else one built with ``keys`` (cached)."""
+        if self.model_override is not None or self.keys is None:
+            return self.model_override
+        if agent.name not in self._models:
+            self._models[agent.name] = agent.build_model(self.keys)
+        return self._models[agent.name]
 
 
 def _emit(deps: StepDeps, event: Event) -> None:
@@ -133,7 +144,7 @@ async def execute_step(step: StepInput, deps: StepDeps) -> StepOutput:
             result: AgentResult = await agent.execute(
                 step.input,
                 step.context,
-                model=deps.model_override,
+                model=deps.model_for(agent),
                 params=params,
                 on_text=_delta_emitter(deps, step) if deps.stream else None,
             )

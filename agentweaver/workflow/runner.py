@@ -29,6 +29,7 @@ from agentweaver.exceptions import (
     NoRouteMatched,
 )
 from agentweaver.models.base import Model
+from agentweaver.models.keys import KeySource
 from agentweaver.runtime.budget import BudgetTracker
 from agentweaver.runtime.step import StepDeps, StepInput, execute_step
 from agentweaver.stores.base import Store
@@ -328,6 +329,7 @@ class LocalRunner:
         rng: random.Random | None = None,
         on_event: EventHandler | None = None,
         stream: bool = False,
+        keys: KeySource | None = None,
     ) -> None:
         if isinstance(model_override, str):
             from agentweaver.models.registry import infer_model
@@ -340,6 +342,7 @@ class LocalRunner:
         self.rng = rng or random.Random()
         self.handlers: list[EventHandler] = [on_event] if on_event else []
         self.stream = stream  # step_delta events carry answer text as it streams in
+        self.keys = keys  # provider keys for every run (default: the environment)
 
     def start(
         self, workflow: WorkflowLike, input_data: Any = None, **kwargs: Any
@@ -375,6 +378,7 @@ class LocalRunner:
             budget=BudgetTracker(ir.budget),
             model_override=self.model_override,
             stream=self.stream,
+            keys=self.keys,
         )
         run = _Execution(self, ir, execution_id, deps, dict(context or {}))
         deps.emit = run.emit

@@ -94,6 +94,8 @@ def test_static_keys_never_show_in_repr() -> None:
 
 
 class _KeyedModel(TestModel):
+    provider = "keyed"
+
     def __init__(self, model_name: str, *, api_key: str | None = None) -> None:
         super().__init__(model_name)
         self.api_key = api_key
@@ -109,6 +111,22 @@ def test_infer_model_passes_the_key_from_a_key_source(monkeypatch: pytest.Monkey
     built = infer_model("keyed:m", keys=StaticKeys({"keyed": "from-the-store"}))
     assert isinstance(built, _KeyedModel)
     assert built.api_key == "from-the-store"
+
+
+async def test_runner_builds_models_with_its_key_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AW_KEY", raising=False)
+    monkeypatch.setitem(
+        PROVIDERS, "keyed", ProviderInfo(f"{__name__}:_KeyedModel", None, None, ("AW_KEY",))
+    )
+    workflow = AgentWorkflow(
+        [Agent(AgentConfig(role="Writer", model="keyed:m", name="writer"))], name="k"
+    )
+    failed = await LocalRunner().run(workflow, "x")  # no key in the environment
+    assert failed.status == "failed"
+    assert "set AW_KEY" in str(failed.errors[-1])
+    result = await LocalRunner(keys=StaticKeys({"keyed": "tenant-key"})).run(workflow, "x")
+    assert result.status == "succeeded", result.errors
+    assert result.steps[0].model == "keyed:m"
 
 
 # --- fallback --------------------------------------------------------------------------------
