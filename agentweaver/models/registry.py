@@ -25,6 +25,7 @@ __all__ = [
     "infer_model",
     "parse_model_string",
     "register_model",
+    "resolve_alias",
 ]
 
 
@@ -97,6 +98,15 @@ def register_model(name: str, factory: Callable[[], Model] | Model) -> None:
         _custom[name] = factory
 
 
+def resolve_alias(name: str) -> str:
+    """An alias's target: ``AGENTWEAVER_MODEL_<ALIAS>`` if set (pin ``claude`` to the model
+    your team has approved), else ``ALIASES``; anything else is returned unchanged."""
+    key = name.lower()
+    if key not in ALIASES:
+        return name
+    return os.environ.get(f"AGENTWEAVER_MODEL_{key.upper()}") or ALIASES[key]
+
+
 def parse_model_string(value: str | ModelType) -> tuple[str, str]:
     """``"claude"`` -> ``("anthropic", "claude-...")``; raises ``ValueError`` naming the problem."""
     if isinstance(value, ModelType):
@@ -106,7 +116,9 @@ def parse_model_string(value: str | ModelType) -> tuple[str, str]:
         raise ValueError("model is empty")
     if text in _custom:
         return "custom", text
-    resolved = ALIASES.get(text.lower(), text)
+    resolved = resolve_alias(text)
+    if ":" not in resolved and resolved != text:
+        raise ValueError(f"AGENTWEAVER_MODEL_{text.upper()}={resolved!r} must be 'provider:model'")
     if ":" not in resolved:
         known = ", ".join(sorted(a for a in ALIASES if a != "test"))
         raise ValueError(

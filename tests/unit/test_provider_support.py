@@ -264,3 +264,16 @@ async def test_structured_output_flows_as_json_through_a_workflow() -> None:
 def test_output_schema_must_be_a_pydantic_model() -> None:
     with pytest.raises(DefinitionError, match="output_schema must be a pydantic model"):
         AgentConfig(role="Reviewer", model="test", output_schema=dict)  # type: ignore[arg-type]
+
+
+def test_aliases_can_be_pinned_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentweaver.models.registry import ALIASES, parse_model_string
+
+    monkeypatch.delenv("AGENTWEAVER_MODEL_CLAUDE", raising=False)
+    assert parse_model_string("claude") == tuple(ALIASES["claude"].split(":", 1))
+    monkeypatch.setenv("AGENTWEAVER_MODEL_CLAUDE", "bedrock:anthropic.claude-x-v1:0")
+    assert parse_model_string("claude") == ("bedrock", "anthropic.claude-x-v1:0")
+    assert parse_model_string("Claude") == ("bedrock", "anthropic.claude-x-v1:0")
+    monkeypatch.setenv("AGENTWEAVER_MODEL_GPT", "nonsense")
+    with pytest.raises(ValueError, match="AGENTWEAVER_MODEL_GPT='nonsense' must be"):
+        parse_model_string("gpt")
