@@ -422,7 +422,7 @@ class TestParseModelString:
         assert model
 
     def test_aliases_are_case_and_space_insensitive(self) -> None:
-        assert parse_model_string("  Claude ") == ("anthropic", "claude-sonnet-4-5")
+        assert parse_model_string("  Claude ") == ("anthropic", "claude-sonnet-5-5")
 
     def test_explicit_provider_model(self) -> None:
         assert parse_model_string("openai:gpt-4o") == ("openai", "gpt-4o")
