@@ -42,7 +42,7 @@ class ModelType(Enum):
 #: alias -> ``provider:model``. Users pick exact models with the explicit form.
 ALIASES: dict[str, str] = {
     "claude": "anthropic:claude-sonnet-5-5",
-    "gemini": "google:gemini-2.5-pro",
+    "gemini": "google:gemini-3.8-flash",
     "gpt": "openai:gpt-5",
     "o3": "openai:o3",
     "llama": "ollama:llama3.3",
