@@ -62,6 +62,7 @@ class AgentConfig:
     max_tool_rounds: int = 8
     fallback_models: list[str] = field(default_factory=list)
     output_schema: type[BaseModel] | None = None
+    model_settings: dict[str, Any] = field(default_factory=dict)  # provider knobs
 
     def __post_init__(self) -> None:
         if isinstance(self.model, ModelType):
@@ -257,7 +258,9 @@ class Agent:
             request_params.output_schema = schema.model_json_schema()
         wants_json = self.config.output == "json" or schema is not None
         request_params.output_json = request_params.output_json or wants_json
-        settings = ModelSettings(self.config.temperature, self.config.max_tokens)
+        settings = ModelSettings(
+            self.config.temperature, self.config.max_tokens, extra=dict(self.config.model_settings)
+        )
         usage, cost = Usage(), cast(float | None, 0.0)
         records: list[ToolCallRecord] = []
         tool_rounds, repaired = 0, False

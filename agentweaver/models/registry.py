@@ -43,7 +43,7 @@ class ModelType(Enum):
 ALIASES: dict[str, str] = {
     "claude": "anthropic:claude-sonnet-5-5",
     "gemini": "google:gemini-3.8-flash",
-    "gpt": "openai:gpt-5",
+    "gpt": "openai:gpt-6.1-sol",
     "o3": "openai:o3",
     "llama": "ollama:llama3.3",
     "test": "test:test",

@@ -55,6 +55,7 @@ def agent_from_spec(name: str, spec: AgentSpec) -> Agent:
         max_tool_rounds=spec.max_tool_rounds,
         fallback_models=list(spec.fallback_models),
         output_schema=_schema(name, spec.output_schema),
+        model_settings=dict(spec.model_settings),
     )
     return Agent(config, func)
 
@@ -89,6 +90,7 @@ def spec_from_agent(agent: Agent) -> AgentSpec:
         max_tool_rounds=cfg.max_tool_rounds,
         function=function,
         fallback_models=list(cfg.fallback_models),
+        model_settings=dict(cfg.model_settings),
         output_schema=(
             f"{cfg.output_schema.__module__}:{cfg.output_schema.__qualname__}"
             if cfg.output_schema is not None and "<locals>" not in cfg.output_schema.__qualname__

@@ -76,6 +76,10 @@ class AgentSpec(BaseModel):
     output_schema: str | None = Field(
         None, description="'package.module:Model' of a pydantic model the answer must fit"
     )
+    model_settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="provider-specific settings, e.g. {reasoning_effort: high}",
+    )
 
     @field_validator("function", "output_schema")
     @classmethod

@@ -277,3 +277,29 @@ def test_aliases_can_be_pinned_from_the_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("AGENTWEAVER_MODEL_GPT", "nonsense")
     with pytest.raises(ValueError, match="AGENTWEAVER_MODEL_GPT='nonsense' must be"):
         parse_model_string("gpt")
+
+
+async def test_model_settings_reach_the_request() -> None:
+    seen: list[Any] = []
+
+    def reply(messages: list[Any], info: Any) -> str:
+        seen.append(info.settings.extra)
+        return "ok"
+
+    config = AgentConfig(
+        role="Thinker", model=FunctionModel(reply), model_settings={"reasoning_effort": "high"}
+    )
+    await Agent(config).execute("x")
+    assert seen == [{"reasoning_effort": "high"}]
+
+
+def test_model_settings_from_yaml() -> None:
+    from agentweaver.workflow.binding import agent_from_spec
+    from agentweaver.workflow.loader import parse_definition
+
+    definition = parse_definition(
+        "name: t\nagents:\n  a: {role: A, model: test, model_settings: {reasoning_effort: low}}\n"
+    )
+    assert agent_from_spec("a", definition.agents["a"]).config.model_settings == {
+        "reasoning_effort": "low"
+    }
