@@ -37,6 +37,7 @@ from agentweaver.models.messages import (
 from agentweaver.models.registry import ModelType, infer_model, parse_model_string
 from agentweaver.policies import RetryPolicy
 from agentweaver.tools.base import Tool, ToolRegistry
+from agentweaver.tools.context import ToolContext
 
 __all__ = ["Agent", "AgentConfig", "AgentResult", "ToolCallRecord", "agent", "render_value"]
 
@@ -238,6 +239,7 @@ class Agent:
         model: Model | None = None,
         params: ModelRequestParameters | None = None,
         on_text: Callable[[str], None] | None = None,
+        tool_context: ToolContext | None = None,
     ) -> AgentResult:
         """Run the agent once on ``input_data``. Timeouts and retries belong to the caller.
 
@@ -278,7 +280,9 @@ class Agent:
                 tool_rounds += 1
                 messages.append(AssistantMessage(response.text, list(response.tool_calls)))
                 calls = response.tool_calls
-                results = await asyncio.gather(*(self._run_tool(tools, c) for c in calls))
+                results = await asyncio.gather(
+                    *(self._run_tool(tools, c, tool_context) for c in calls)
+                )
                 for message, record in results:
                     messages.append(message)
                     records.append(record)
@@ -333,7 +337,7 @@ class Agent:
         return text
 
     async def _run_tool(
-        self, tools: Mapping[str, Tool], call: ToolCall
+        self, tools: Mapping[str, Tool], call: ToolCall, context: ToolContext | None = None
     ) -> tuple[ToolResultMessage, ToolCallRecord]:
         """Run one tool call; failures go back to the model as error results it can act on."""
         started = time.perf_counter()
@@ -343,7 +347,7 @@ class Agent:
             text = f"error: no tool named {call.name!r}; available: {', '.join(tools) or 'none'}"
         else:
             try:
-                result = await item.call(call.arguments)
+                result = await item.call(call.arguments, context)
                 text, is_error = render_value(result), False
             except TimeoutError as exc:
                 if item.timeout is None:  # the tool's own TimeoutError, not its time limit

@@ -107,6 +107,12 @@ def _store() -> Any:
     return open_default_store()
 
 
+def default_store_path() -> Path:
+    from agentweaver.stores.sqlite import default_store_path as path
+
+    return path()
+
+
 @app.command()
 def run(
     file: Annotated[Path, typer.Argument(help="workflow file: .yaml, .yml, .json or .py")],
@@ -139,7 +145,12 @@ def run(
                 model_override = "test"
         store = _store()
         # stream answer text into the live table when someone is watching a terminal
-        runner = LocalRunner(store, model_override=model_override, stream=out.is_terminal)
+        runner = LocalRunner(
+            store,
+            model_override=model_override,
+            stream=out.is_terminal,
+            sandbox_root=default_store_path().parent / "sandbox",
+        )
     except WorkflowValidationError as exc:
         raise fail(str(exc)) from None
     except AgentWeaverError as exc:

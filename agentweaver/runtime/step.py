@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -29,6 +30,8 @@ from agentweaver.models.messages import ModelRequestParameters
 from agentweaver.runtime.budget import BudgetTracker
 from agentweaver.stores.base import Store
 from agentweaver.stores.records import StepRecord
+from agentweaver.tools.context import ToolContext
+from agentweaver.tools.redact import redact, truncate
 from agentweaver.workflow.result import Event
 
 __all__ = ["StepDeps", "StepInput", "StepOutput", "execute_step"]
@@ -71,6 +74,8 @@ class StepDeps:
     replay: bool = False  # return a recorded success instead of re-running (Lambda redelivery)
     stream: bool = False  # emit ``step_delta`` events with answer text as it arrives
     keys: KeySource | None = None  # provider keys for this execution (a tenant's, as a service)
+    tool_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sandbox_root: Path | None = None  # file tools get <root>/<tenant>/<execution id>
     _models: dict[str, Model] = field(default_factory=dict, repr=False)
 
     def model_for(self, agent: Agent) -> Model | None:
@@ -85,6 +90,13 @@ class StepDeps:
 def _emit(deps: StepDeps, event: Event) -> None:
     if deps.emit is not None:
         deps.emit(event)
+
+
+def _tool_context(deps: StepDeps, step: StepInput) -> ToolContext:
+    sandbox = None
+    if deps.sandbox_root is not None:
+        sandbox = deps.sandbox_root / step.owner / step.execution_id
+    return ToolContext(step.owner, step.execution_id, step.step_id, sandbox, deps.tool_settings)
 
 
 def _delta_emitter(deps: StepDeps, step: StepInput) -> Callable[[str], None]:
@@ -147,6 +159,7 @@ async def execute_step(step: StepInput, deps: StepDeps) -> StepOutput:
                 model=deps.model_for(agent),
                 params=params,
                 on_text=_delta_emitter(deps, step) if deps.stream else None,
+                tool_context=_tool_context(deps, step),
             )
     except asyncio.CancelledError:
         record.status, record.ended_at = "cancelled", deps.clock()
@@ -197,8 +210,8 @@ async def execute_step(step: StepInput, deps: StepDeps) -> StepOutput:
     record.tool_calls = [
         {
             "name": c.name,
-            "arguments": c.arguments,
-            "result": c.result[:2000],
+            "arguments": redact(c.arguments),
+            "result": truncate(redact(c.result)),
             "is_error": c.is_error,
             "duration": round(c.duration, 6),
         }

@@ -1,5 +1,6 @@
 """Tools agents can call."""
 
 from agentweaver.tools.base import Tool, ToolRegistry, tool
+from agentweaver.tools.context import ToolContext
 
-__all__ = ["Tool", "ToolRegistry", "tool"]
+__all__ = ["Tool", "ToolContext", "ToolRegistry", "tool"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, get_type_hints, overload
 
 from agentweaver.models.messages import ToolDefinition
+from agentweaver.tools.context import ToolContext
 
 __all__ = ["Tool", "ToolRegistry", "tool"]
 
@@ -23,6 +24,7 @@ class Tool:
     parameters: dict[str, Any]
     timeout: float | None = None
     _validator: Any = field(default=None, repr=False)
+    context_param: str | None = None  # the parameter that receives the ToolContext
 
     @property
     def definition(self) -> ToolDefinition:
@@ -35,8 +37,10 @@ class Tool:
         model = self._validator.model_validate(arguments)
         return {name: getattr(model, name) for name in type(model).model_fields}
 
-    async def call(self, arguments: dict[str, Any]) -> Any:
+    async def call(self, arguments: dict[str, Any], context: ToolContext | None = None) -> Any:
         values = self.validate(arguments)
+        if self.context_param is not None:
+            values[self.context_param] = context or ToolContext()
         if inspect.iscoroutinefunction(self.function):
             coro = self.function(**values)
         else:
@@ -47,13 +51,18 @@ class Tool:
             return await coro
 
 
-def _schema_for(function: Callable[..., Any]) -> tuple[dict[str, Any], Any]:
+def _schema_for(function: Callable[..., Any]) -> tuple[dict[str, Any], Any, str | None]:
     from pydantic import create_model
 
-    hints = get_type_hints(function)
+    # ToolContext resolves even where it was imported locally (string annotations)
+    hints = get_type_hints(function, localns={"ToolContext": ToolContext})
     fields: dict[str, Any] = {}
+    context_param = None
     for name, param in inspect.signature(function).parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if hints.get(name) is ToolContext:  # injected by the runtime, never by the model
+            context_param = name
             continue
         annotation = hints.get(name, Any)
         default = ... if param.default is inspect.Parameter.empty else param.default
@@ -63,7 +72,7 @@ def _schema_for(function: Callable[..., Any]) -> tuple[dict[str, Any], Any]:
     schema.pop("title", None)
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
-    return schema, model
+    return schema, model, context_param
 
 
 @overload
@@ -99,7 +108,7 @@ def tool(
     """Turn a function into a ``Tool`` (and register it by name so definitions can use it)."""
 
     def wrap(fn: Callable[..., Any]) -> Tool:
-        schema, validator = _schema_for(fn)
+        schema, validator, context_param = _schema_for(fn)
         doc = inspect.getdoc(fn) or ""
         made = Tool(
             name=name or fn.__name__,
@@ -108,6 +117,7 @@ def tool(
             parameters=schema,
             timeout=timeout,
             _validator=validator,
+            context_param=context_param,
         )
         if register:
             ToolRegistry.register(made)
@@ -127,12 +137,21 @@ class ToolRegistry:
         return item
 
     @classmethod
+    def _with_builtins(cls) -> dict[str, Tool]:
+        """Registered tools plus the built-ins (imported on first look-up; yours win a clash)."""
+        from agentweaver.tools.builtin import BUILTINS
+
+        for item in BUILTINS:
+            cls._tools.setdefault(item.name, item)
+        return cls._tools
+
+    @classmethod
     def names(cls) -> list[str]:
-        return sorted(cls._tools)
+        return sorted(cls._with_builtins())
 
     @classmethod
     def has(cls, name: str) -> bool:
-        return name in cls._tools
+        return name in cls._with_builtins()
 
     @classmethod
     def get_tools(cls, names: list[str | Tool]) -> list[Tool]:
@@ -144,10 +163,11 @@ class ToolRegistry:
             if isinstance(item, Tool):
                 found.append(item)
                 continue
-            if item not in cls._tools:
+            tools = cls._with_builtins()
+            if item not in tools:
                 known = ", ".join(cls.names()) or "none registered"
                 raise ToolNotFound(f"unknown tool {item!r} (known: {known})")
-            found.append(cls._tools[item])
+            found.append(tools[item])
         return found
 
     @classmethod

@@ -209,6 +209,10 @@ class WorkflowDefinition(BaseModel):
     retry: RetryPolicy | None = None
     on_error: OnError = "fail"
     budget: Budget = Field(default_factory=Budget)
+    tool_settings: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="per tool name: its configuration (allowed hosts, database URL, headers...)",
+    )
     # line of each path in the YAML it was parsed from, so later checks can cite lines
     _source_lines: dict[str, int] = PrivateAttr(default_factory=dict)
 

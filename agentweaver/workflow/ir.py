@@ -152,6 +152,7 @@ class _Builder:
         self.d = definition
         self.known_agents = known_agents
         self.issues: list[ValidationIssue] = []
+        self.extra_tools: set[str] = set()
         self.ids: dict[str, str] = {}
         self.counters: dict[str, int] = {}
         retry, on_error = RetryPolicy(), definition.on_error
@@ -299,7 +300,7 @@ class _Builder:
         return Route(node_id, strategy, router, tuple(cases), default, node.on_error)
 
     def check_agents(self) -> None:
-        tools = set(ToolRegistry.names())
+        tools = set(ToolRegistry.names()) | self.extra_tools
         for name, spec in self.d.agents.items():
             path = f"agents.{name}"
             if (
@@ -326,9 +327,16 @@ class _Builder:
             self.issue("agents", "a workflow needs at least one agent")
 
 
-def build_workflow(definition: WorkflowDefinition, source: str | None = None) -> Workflow:
-    """Validate ``definition`` and resolve it into the IR, or raise every problem at once."""
+def build_workflow(
+    definition: WorkflowDefinition, source: str | None = None, extra_tools: set[str] | None = None
+) -> Workflow:
+    """Validate ``definition`` and resolve it into the IR, or raise every problem at once.
+
+    ``extra_tools`` names tools that exist without being registered (``Tool`` objects that
+    Python-defined agents carry).
+    """
     builder = _Builder(definition, set(definition.agents))
+    builder.extra_tools = extra_tools or set()
     builder.check_agents()
     root = builder.build(definition.effective_flow(), "flow", builder.default_on_error)
     if builder.issues:

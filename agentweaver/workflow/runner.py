@@ -106,6 +106,8 @@ class LocalRunner:
         on_event: EventHandler | None = None,
         stream: bool = False,
         keys: KeySource | None = None,
+        tool_settings: Mapping[str, Mapping[str, Any]] | None = None,
+        sandbox_root: Path | None = None,
     ) -> None:
         if isinstance(model_override, str):
             from agentweaver.models.registry import infer_model
@@ -119,6 +121,8 @@ class LocalRunner:
         self.handlers: list[EventHandler] = [on_event] if on_event else []
         self.stream = stream  # step_delta events carry answer text as it streams in
         self.keys = keys  # provider keys for every run (default: the environment)
+        self.tool_settings = dict(tool_settings or {})  # merged over the workflow's own
+        self.sandbox_root = sandbox_root  # file tools work in <root>/<owner>/<execution id>
 
     def start(
         self, workflow: WorkflowLike, input_data: Any = None, **kwargs: Any
@@ -155,6 +159,8 @@ class LocalRunner:
             model_override=self.model_override,
             stream=self.stream,
             keys=self.keys,
+            tool_settings={**ir.definition.tool_settings, **self.tool_settings},
+            sandbox_root=self.sandbox_root,
         )
         run = Execution(self, ir, execution_id, deps, dict(context or {}))
         deps.emit = run.emit

@@ -68,7 +68,10 @@ class AgentWorkflow:
             self.definition = WorkflowDefinition.model_validate(data)
         except ValidationError as exc:
             raise WorkflowValidationError(issues_from_pydantic(exc), name) from None
-        self.workflow: Workflow = build_workflow(self.definition, name)
+        carried = {
+            t.name for a in self.agents for t in (a.config.tools or []) if not isinstance(t, str)
+        }
+        self.workflow: Workflow = build_workflow(self.definition, name, carried)
 
     async def run(
         self,

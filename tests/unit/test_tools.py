@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -356,3 +357,59 @@ def test_registering_the_same_name_replaces() -> None:
 def test_registry_fixture_restores_state() -> None:
     # the autouse fixture removed every tool the tests above registered
     assert not any(name.startswith("tt_") for name in ToolRegistry.names())
+
+
+async def test_tool_context_is_injected_and_kept_out_of_the_schema() -> None:
+    from agentweaver.tools import ToolContext
+
+    @tool(register=False)
+    def whoami(greeting: str, ctx: ToolContext) -> str:
+        """Say who is calling."""
+        return f"{greeting} {ctx.tenant} {ctx.execution_id} {ctx.settings_for('whoami')['x']}"
+
+    assert set(whoami.parameters["properties"]) == {"greeting"}
+    context = ToolContext("acme", "e1", "s1", None, {"whoami": {"x": 1}})
+    assert await whoami.call({"greeting": "hi"}, context) == "hi acme e1 1"
+
+
+async def test_runner_passes_tenant_settings_and_sandbox_to_tools(tmp_path: Path) -> None:
+    from agentweaver import AgentWorkflow, LocalRunner, TestModel, agent
+    from agentweaver.models import ToolCall
+    from agentweaver.tools import ToolContext
+
+    seen: list[ToolContext] = []
+
+    @tool(register=False)
+    def probe(ctx: ToolContext) -> str:
+        """Record the context."""
+        seen.append(ctx)
+        return "ok"
+
+    model = TestModel(script=[[ToolCall("probe", {}, "c1")], "done"])
+    worker = agent(role="Worker", model=model, tools=[probe])(lambda task: None)
+    workflow = AgentWorkflow([worker], name="w")
+    runner = LocalRunner(owner="acme", tool_settings={"probe": {"k": "v"}}, sandbox_root=tmp_path)
+    result = await runner.run(workflow, "go")
+    assert result.status == "succeeded", result.errors
+    (ctx,) = seen
+    assert (ctx.tenant, ctx.step_id, ctx.settings_for("probe")) == ("acme", "worker", {"k": "v"})
+    assert ctx.sandbox == tmp_path / "acme" / result.execution_id
+
+
+async def test_tool_call_records_redact_secrets() -> None:
+    from agentweaver import AgentWorkflow, LocalRunner, TestModel, agent
+    from agentweaver.models import ToolCall
+
+    @tool(register=False)
+    def fetch(url: str, api_key: str) -> str:
+        """Fetch with a key."""
+        return "Authorization: Bearer abcdefghijklmnop"
+
+    args = {"url": "https://x.test", "api_key": "sk-1234567890abcdef"}
+    model = TestModel(script=[[ToolCall("fetch", args, "c1")], "done"])
+    worker = agent(role="Worker", model=model, tools=[fetch])(lambda task: None)
+    result = await LocalRunner().run(AgentWorkflow([worker], name="w"), "go")
+    call = result.steps[0].tool_calls[0]
+    assert call["arguments"] == {"url": "https://x.test", "api_key": "[redacted]"}
+    assert "abcdefghijklmnop" not in call["result"]
+    assert "sk-1234567890abcdef" not in str(result.steps[0].to_dict())

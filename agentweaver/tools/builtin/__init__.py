@@ -1,0 +1,13 @@
+"""Built-in tools, available by name in every definition (``tools: [http_request]``).
+
+Each is configured through ``ToolContext.settings`` (the workflow's ``tool_settings``), never
+through the model's arguments.
+"""
+
+from __future__ import annotations
+
+from agentweaver.tools.base import Tool
+
+__all__ = ["BUILTINS"]
+
+BUILTINS: list[Tool] = []
