@@ -24,7 +24,8 @@ __all__ = ["error_for_status", "parse_retry_after"]
 
 _CONTEXT = re.compile(
     r"context.{0,20}(length|window)|too (many|long).{0,20}tokens|prompt is too long|"
-    r"maximum.{0,30}tokens|input.{0,20}too long|exceeds.{0,30}(context|token)",
+    r"maximum.{0,30}tokens|input.{0,20}too long|exceeds?.{0,30}(context|token)|"
+    r"input tokens exceeded",
     re.IGNORECASE,
 )
 

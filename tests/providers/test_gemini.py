@@ -742,7 +742,7 @@ async def test_a_timeout_is_model_timeout(fake_provider: FakeProvider) -> None:
         await model_for(fake_provider, timeout=0.002).request(
             [UserMessage("x")], ModelSettings(), NO_PARAMS
         )
-    assert len(fake_provider.requests) == 1
+    assert len(fake_provider.requests) <= 1  # never retried (it may time out before arriving)
 
 
 async def test_settings_timeout_applies_per_request(fake_provider: FakeProvider) -> None:

@@ -303,3 +303,14 @@ def test_model_settings_from_yaml() -> None:
     assert agent_from_spec("a", definition.agents["a"]).config.model_settings == {
         "reasoning_effort": "low"
     }
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "The input length and `max_tokens` exceed context limit",  # Bedrock Claude
+        "Input Tokens Exceeded",  # Bedrock Nova
+    ],
+)
+def test_bedrock_context_wordings(message: str) -> None:
+    assert type(error_for_status("bedrock", 400, message)) is ContextLengthExceeded
