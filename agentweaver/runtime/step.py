@@ -32,6 +32,7 @@ from agentweaver.stores.base import Store
 from agentweaver.stores.records import StepRecord
 from agentweaver.tools.context import ToolContext
 from agentweaver.tools.redact import redact, truncate
+from agentweaver.tools.sandbox_paths import safe_segment
 from agentweaver.workflow.result import Event
 
 __all__ = ["StepDeps", "StepInput", "StepOutput", "execute_step"]
@@ -95,7 +96,10 @@ def _emit(deps: StepDeps, event: Event) -> None:
 def _tool_context(deps: StepDeps, step: StepInput) -> ToolContext:
     sandbox = None
     if deps.sandbox_root is not None:
-        sandbox = deps.sandbox_root / step.owner / step.execution_id
+        # an absolute or dotted owner/execution id must not move the sandbox (Path("/r") / "/etc")
+        owner = safe_segment(step.owner, "tenant")
+        execution = safe_segment(step.execution_id, "execution id")
+        sandbox = deps.sandbox_root / owner / execution
     return ToolContext(step.owner, step.execution_id, step.step_id, sandbox, deps.tool_settings)
 
 

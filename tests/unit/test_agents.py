@@ -473,21 +473,27 @@ class TestToolLoop:
             await lazy.execute("x")
 
     async def test_parallel_tool_calls_run_concurrently(self) -> None:
+        running: list[str] = []
+        overlapped: list[bool] = []
+
+        async def both_at_once(name: str) -> str:
+            running.append(name)
+            await asyncio.sleep(0.05)
+            overlapped.append(len(running) == 2)  # the other call started while this one ran
+            return name
+
         async def slow_a() -> str:
-            await asyncio.sleep(0.2)
-            return "a"
+            return await both_at_once("a")
 
         async def slow_b() -> str:
-            await asyncio.sleep(0.2)
-            return "b"
+            return await both_at_once("b")
 
         tools = [tool(slow_a, register=False), tool(slow_b, register=False)]
         model = TestModel(
             script=[[ToolCall("slow_a", {}, "ia"), ToolCall("slow_b", {}, "ib")], "ok"]
         )
-        started = time.perf_counter()
         result = await make(model, tools=tools).execute("x")
-        assert time.perf_counter() - started < 0.35
+        assert overlapped == [True, True]
         assert [(r.name, r.result) for r in result.tool_calls] == [("slow_a", "a"), ("slow_b", "b")]
         results = [m for m in model.requests[1] if isinstance(m, ToolResultMessage)]
         assert [(m.tool_call_id, m.content) for m in results] == [("ia", "a"), ("ib", "b")]

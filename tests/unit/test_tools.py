@@ -319,10 +319,11 @@ def test_registry_unknown_name_lists_known_tools() -> None:
     assert isinstance(info.value, ToolError)
 
 
-def test_registry_empty_says_none_registered() -> None:
+def test_unknown_tool_lists_the_built_ins() -> None:
     ToolRegistry._tools.clear()
-    with pytest.raises(ToolNotFound, match="none registered"):
+    with pytest.raises(ToolNotFound, match=r"unknown tool 'x' \(known: .*read_file"):
         ToolRegistry.get_tools(["x"])
+    assert {"read_file", "write_file", "list_files"} <= set(ToolRegistry.names())
 
 
 def test_register_false_keeps_the_tool_out_of_the_registry() -> None:
@@ -413,3 +414,21 @@ async def test_tool_call_records_redact_secrets() -> None:
     assert call["arguments"] == {"url": "https://x.test", "api_key": "[redacted]"}
     assert "abcdefghijklmnop" not in call["result"]
     assert "sk-1234567890abcdef" not in str(result.steps[0].to_dict())
+
+
+async def test_an_owner_cannot_move_the_sandbox(tmp_path: Path) -> None:
+    from agentweaver import AgentWorkflow, LocalRunner, TestModel, agent
+    from agentweaver.models import ToolCall
+    from agentweaver.tools import ToolContext
+
+    @tool(register=False)
+    def probe(ctx: ToolContext) -> str:
+        """Record the context."""
+        return str(ctx.sandbox)
+
+    model = TestModel(script=[[ToolCall("probe", {}, "c1")], "done"])
+    worker = agent(role="Worker", model=model, tools=[probe])(lambda task: None)
+    runner = LocalRunner(owner="/etc", sandbox_root=tmp_path)
+    result = await runner.run(AgentWorkflow([worker], name="w"), "go")
+    assert result.status == "failed"
+    assert "tenant '/etc' cannot name a sandbox directory" in str(result.errors[-1])

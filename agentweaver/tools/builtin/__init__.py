@@ -7,7 +7,8 @@ through the model's arguments.
 from __future__ import annotations
 
 from agentweaver.tools.base import Tool
+from agentweaver.tools.builtin.files import TOOLS as FILE_TOOLS
 
 __all__ = ["BUILTINS"]
 
-BUILTINS: list[Tool] = []
+BUILTINS: list[Tool] = [*FILE_TOOLS]
