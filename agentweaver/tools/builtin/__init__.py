@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from agentweaver.tools.base import Tool
 from agentweaver.tools.builtin.files import TOOLS as FILE_TOOLS
+from agentweaver.tools.builtin.http import TOOLS as HTTP_TOOLS
 
 __all__ = ["BUILTINS"]
 
-BUILTINS: list[Tool] = [*FILE_TOOLS]
+BUILTINS: list[Tool] = [*FILE_TOOLS, *HTTP_TOOLS]
