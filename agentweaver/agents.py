@@ -180,6 +180,12 @@ class Agent:
             self._model = self.build_model()
         return self._model
 
+    def with_model(self, model: Model | str) -> Agent:
+        """The same agent on another model (offline runs, tests, comparing providers)."""
+        copy = Agent(replace(self.config, model=model, name=self.name), self.func)
+        copy._postprocessors = list(self._postprocessors)
+        return copy
+
     def build_model(self, keys: KeySource | None = None) -> Model:
         """The configured model (and its fallbacks) with keys from ``keys`` (default: env)."""
         if isinstance(self.config.model, Model):

@@ -39,6 +39,7 @@ class AgentWorkflow:
         flow: FlowNode | Mapping[str, Any] | None = None,
         budget: Budget | Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
+        tool_settings: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.agents = list(agents)
         self.mode = ExecutionMode(mode)
@@ -59,6 +60,8 @@ class AgentWorkflow:
             data["budget"] = budget
         if retry is not None:
             data["retry"] = retry
+        if tool_settings is not None:
+            data["tool_settings"] = {k: dict(v) for k, v in tool_settings.items()}
         from pydantic import ValidationError
 
         from agentweaver.exceptions import WorkflowValidationError

@@ -11,8 +11,15 @@ from agentweaver.aws.dynamodb_tool import TOOLS as DYNAMODB_TOOLS
 from agentweaver.tools.base import Tool
 from agentweaver.tools.builtin.files import TOOLS as FILE_TOOLS
 from agentweaver.tools.builtin.http import TOOLS as HTTP_TOOLS
+from agentweaver.tools.builtin.search import TOOLS as SEARCH_TOOLS
 from agentweaver.tools.builtin.sql import TOOLS as SQL_TOOLS
 
 __all__ = ["BUILTINS"]
 
-BUILTINS: list[Tool] = [*FILE_TOOLS, *HTTP_TOOLS, *SQL_TOOLS, *DYNAMODB_TOOLS]
+BUILTINS: list[Tool] = [
+    *SEARCH_TOOLS,
+    *HTTP_TOOLS,
+    *FILE_TOOLS,
+    *SQL_TOOLS,
+    *DYNAMODB_TOOLS,
+]
