@@ -8,12 +8,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agentweaver.exceptions import DefinitionError
-
-if TYPE_CHECKING:  # runtime import would tie this module to agent.py's import graph
-    pass
 
 __all__ = [
     "match_answer",
