@@ -56,7 +56,12 @@ def _load(file: Path) -> Any:
             raise fail(f"{file}: cannot load this Python file")
         module = importlib.util.module_from_spec(spec)
         sys.modules[file.stem] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except AgentWeaverError:
+            raise
+        except Exception as exc:  # the user's module failed: say where, not a traceback
+            raise fail(f"{file}: importing it failed: {type(exc).__name__}: {exc}") from None
         if not hasattr(module, "workflow"):
             raise fail(f"{file}: a Python workflow file must define a variable named 'workflow'")
         return module.workflow

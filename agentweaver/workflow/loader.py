@@ -79,6 +79,9 @@ def _yaml_lines(text: str) -> tuple[Any, dict[str, int]]:
         raise WorkflowValidationError(
             [ValidationIssue("", f"invalid YAML: {problem}", line)]
         ) from None
+    except yaml.YAMLError as exc:  # e.g. ReaderError: control characters, not text at all
+        reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
+        raise WorkflowValidationError([ValidationIssue("", f"invalid YAML: {reason}")]) from None
     lines: dict[str, int] = {}
 
     def walk(n: Any, path: str) -> None:
@@ -149,6 +152,10 @@ def load_definition(path: str | Path) -> WorkflowDefinition:
     except OSError as exc:
         raise WorkflowValidationError(
             [ValidationIssue("", f"cannot read file: {exc.strerror}")], str(path)
+        ) from None
+    except UnicodeDecodeError:
+        raise WorkflowValidationError(
+            [ValidationIssue("", "cannot read file: it is not UTF-8 text")], str(path)
         ) from None
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
     return parse_definition(text, str(path), fmt)

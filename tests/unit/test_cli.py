@@ -175,3 +175,35 @@ def test_version(cli: CliRunner) -> None:
     result = cli.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.startswith("agentweaver ")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x00\x01garbage", "invalid YAML"),
+        (b"\xff\xfe\xfa not utf-8", "not UTF-8 text"),
+    ],
+)
+def test_unreadable_workflow_files(
+    cli: CliRunner, tmp_path: Path, content: bytes, message: str
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(content)
+    for command in ("validate", "run"):
+        result = cli.invoke(app, [command, str(bad)])
+        assert result.exit_code == 1
+        assert message in result.stderr
+        assert "Traceback" not in result.output
+
+
+def test_python_workflow_that_fails_to_import(cli: CliRunner, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("import nonexistent_module_xyz\n")
+    result = cli.invoke(app, ["run", str(broken)])
+    assert result.exit_code == 1
+    assert "importing it failed: ModuleNotFoundError" in result.stderr
+    syntax = tmp_path / "syntax.py"
+    syntax.write_text("def oops(:\n")
+    result = cli.invoke(app, ["validate", str(syntax)])
+    assert result.exit_code == 1
+    assert "importing it failed: SyntaxError" in result.stderr
