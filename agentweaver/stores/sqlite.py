@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any, Self
 
 from agentweaver.exceptions import StoreError
 from agentweaver.stores.records import (
+    TERMINAL,
     ExecutionRecord,
     LogRecord,
     StepRecord,
@@ -228,6 +230,42 @@ def open_default_store() -> SQLiteStore:
     return SQLiteStore(path)
 
 
+def _commit(conn: sqlite3.Connection, pending: list[tuple[str, tuple[Any, ...]]]) -> None:
+    """Commit ``pending`` in one transaction and empty it (in place: the finalizer holds it)."""
+    if not pending:
+        return
+    batch = pending[:]
+    try:
+        with _Transaction(conn):
+            for sql, params in batch:
+                conn.execute(sql, params)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise  # transient: the batch stays queued
+        _commit_one_by_one(conn, batch)
+    except sqlite3.Error:
+        _commit_one_by_one(conn, batch)
+    del pending[: len(batch)]
+
+
+def _commit_one_by_one(conn: sqlite3.Connection, batch: list[tuple[str, tuple[Any, ...]]]) -> None:
+    for sql, params in batch:
+        try:
+            conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            log.error("sqlite store: dropped one queued write (%s): %s", sql.split()[0], exc)
+
+
+def _close(
+    conn: sqlite3.Connection, pending: list[tuple[str, tuple[Any, ...]]], guard: _Guard
+) -> None:
+    with guard:
+        try:
+            _commit(conn, pending)
+        finally:
+            conn.close()
+
+
 class SQLiteStore:
     """The ``Store`` contract on one SQLite database; ``":memory:"`` for tests.
 
@@ -258,6 +296,8 @@ class SQLiteStore:
         except BaseException:
             self._conn.close()  # a half-open store would only fail later, less clearly
             raise
+        # queued writes are committed even if the store is never closed (at interpreter exit)
+        self._finalizer = weakref.finalize(self, _close, self._conn, self._pending, self._guard)
 
     def _migrate(self) -> None:
         """Create the schema once; refuse a file written by a newer AgentWeaver."""
@@ -275,10 +315,12 @@ class SQLiteStore:
 
     # write-behind
 
-    def _queue(self, sql: str, params: tuple[Any, ...]) -> None:
+    def _queue(self, sql: str, params: tuple[Any, ...], *, now: bool = False) -> None:
         with self._guard:
+            if self._closed:
+                raise StoreError(f"sqlite store {self.path!r} is closed")
             self._pending.append((sql, params))
-            if len(self._pending) >= _FLUSH_AT or self.flush_interval <= 0:
+            if now or len(self._pending) >= _FLUSH_AT or self.flush_interval <= 0:
                 self._flush()
             elif len(self._pending) == 1:
                 if self._flusher is None:
@@ -289,13 +331,12 @@ class SQLiteStore:
                 self._wake.set()
 
     def _flush(self) -> None:
-        """Commit what is queued, in order, in one transaction (the caller holds the lock)."""
-        if not self._pending:
-            return
-        pending, self._pending = self._pending, []
-        with _Transaction(self._conn):
-            for sql, params in pending:
-                self._conn.execute(sql, params)
+        """Commit what is queued, in order, in one transaction (the caller holds the lock).
+
+        A busy or locked database keeps the batch queued for the next try; any other failure
+        commits the writes one by one, so one bad row cannot take the others with it.
+        """
+        _commit(self._conn, self._pending)
 
     def _flush_loop(self) -> None:
         """Background committer: woken by the first queued write, commits a moment later."""
@@ -307,8 +348,9 @@ class SQLiteStore:
                 with self._guard:
                     if not self._closed:
                         self._flush()
-            except Exception:  # nobody to raise to on this thread
-                log.exception("sqlite store %s: could not commit queued writes", self.path)
+            except Exception:  # nobody to raise to on this thread: keep the batch, try again
+                log.warning("sqlite store %s: queued writes wait for the database", self.path)
+                self._wake.set()
 
     def flush(self) -> None:
         """Commit queued writes now."""
@@ -375,7 +417,9 @@ class SQLiteStore:
         if not sets:
             return
         sql = f"UPDATE executions SET {', '.join(sets)} WHERE owner = ? AND execution_id = ?"
-        self._queue(sql, (*params, owner, execution_id))
+        # an execution's end is committed at once: other processes see finished runs finished
+        final = str(changes.get("status", "")) in TERMINAL
+        self._queue(sql, (*params, owner, execution_id), now=final)
 
     def get_execution(self, owner: str, execution_id: str) -> ExecutionRecord | None:
         with self._guard:
@@ -482,10 +526,7 @@ class SQLiteStore:
         with self._guard:
             self._closed = True
             self._wake.set()
-            try:
-                self._flush()
-            finally:
-                self._conn.close()
+        self._finalizer()  # commits what is queued, then closes the connection
 
     def __enter__(self) -> Self:
         return self

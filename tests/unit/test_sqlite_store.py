@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -551,3 +553,55 @@ def test_unencodable_value_raises_store_error(store: SQLiteStore) -> None:
     with pytest.raises(StoreError, match="JSON"):
         store.save_step(step(output=loop))
     assert store.get_step("e1", "s1") is None
+
+
+def test_a_locked_database_keeps_the_queued_batch(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db", flush_interval=60)
+    store._conn.execute("PRAGMA busy_timeout = 50")
+    store.append_log("e1", "INFO", "kept")
+    blocker = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreError, match="locked"):
+        store.flush()
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    store.flush()
+    assert _logs_seen_by_another_connection(tmp_path / "s.db") == 1
+    store.close()
+
+
+def test_one_bad_write_does_not_lose_the_others(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db", flush_interval=60)
+    store.append_log("e1", "INFO", "first")
+    store._pending.append(("INSERT INTO no_such_table VALUES (?)", (1,)))
+    store.append_log("e1", "INFO", "second")
+    assert [log.message for log in store.list_logs("e1")] == ["first", "second"]
+    store.close()
+
+
+def test_a_finished_execution_is_committed_at_once(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db", flush_interval=60)
+    store.create_execution(ExecutionRecord("alice", "x1", "wf", "wf", status="running"))
+    store.update_execution("alice", "x1", status="succeeded")
+    with sqlite3.connect(tmp_path / "s.db") as other:
+        (status,) = other.execute("SELECT status FROM executions").fetchone()
+    assert status == "succeeded"
+    store.close()
+
+
+def test_a_closed_store_refuses_writes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    store.close()
+    with pytest.raises(StoreError, match="is closed"):
+        store.append_log("e1", "INFO", "late")
+
+
+def test_queued_writes_survive_an_unclosed_store(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    script = (
+        "from agentweaver.stores.sqlite import SQLiteStore\n"
+        f"store = SQLiteStore({str(path)!r}, flush_interval=60)\n"
+        "store.append_log('e1', 'INFO', 'written before exit')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    assert _logs_seen_by_another_connection(path) == 1
