@@ -1,0 +1,6 @@
+"""IR -> Amazon States Language (JSONPath). See ``agentweaver.compiler.asl``."""
+
+from agentweaver.compiler.asl import DEFAULT_FUNCTION_ARN, compile_workflow
+from agentweaver.compiler.checks import static_check
+
+__all__ = ["DEFAULT_FUNCTION_ARN", "compile_workflow", "static_check"]
