@@ -7,6 +7,8 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,11 +53,12 @@ def _load(file: Path) -> Any:
         raise fail(f"{file}: no such file")
     if file.suffix == ".py":
         sys.path.insert(0, str(file.parent.resolve()))
-        spec = importlib.util.spec_from_file_location(file.stem, file)
+        # a unique module name: a workflow file called json.py must not shadow the stdlib
+        spec = importlib.util.spec_from_file_location(f"agentweaver_user_{file.stem}", file)
         if spec is None or spec.loader is None:
             raise fail(f"{file}: cannot load this Python file")
         module = importlib.util.module_from_spec(spec)
-        sys.modules[file.stem] = module
+        sys.modules[spec.name] = module
         try:
             spec.loader.exec_module(module)
         except AgentWeaverError:
@@ -79,6 +82,8 @@ def _read_input(value: str | None) -> Any:
             value = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise fail(f"--input {value}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise fail(f"--input {value}: not UTF-8 text") from None
     stripped = value.strip()
     if stripped[:1] in ("{", "["):
         try:
@@ -106,10 +111,23 @@ def _offline_model(workflow: Any) -> str | None:
     return None
 
 
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Library errors become the CLI's one-line error and exit code."""
+    try:
+        yield
+    except AgentWeaverError as exc:
+        raise fail(f"{type(exc).__name__}: {exc}") from None
+
+
 def _store() -> Any:
+    from agentweaver.stores.sqlite import default_store_path as path
     from agentweaver.stores.sqlite import open_default_store
 
-    return open_default_store()
+    try:
+        return open_default_store()
+    except (OSError, AgentWeaverError) as exc:
+        raise fail(f"cannot open the store at {path()}: {exc}") from None
 
 
 def default_store_path() -> Path:
@@ -220,7 +238,7 @@ def executions_list(
     """Recent executions, newest first."""
     from agentweaver.cli.render import execution_table
 
-    with _store() as store:
+    with _store() as store, _reported():
         records = store.list_executions("local", workflow_id=workflow, status=status, limit=limit)
     if not records:
         out.print("no executions recorded yet: try 'agentweaver run examples/research_team.yaml'")
@@ -233,7 +251,7 @@ def executions_show(execution_id: str) -> None:
     """One execution with its steps."""
     from agentweaver.cli.render import execution_table, steps_table
 
-    with _store() as store:
+    with _store() as store, _reported():
         record = store.get_execution("local", execution_id)
         if record is None:
             raise fail(f"no execution {execution_id!r}: see 'agentweaver executions list'")
@@ -250,7 +268,7 @@ def executions_logs(execution_id: str) -> None:
     """The log lines of one execution."""
     from agentweaver.cli.render import logs_table
 
-    with _store() as store:
+    with _store() as store, _reported():
         if store.get_execution("local", execution_id) is None:
             raise fail(f"no execution {execution_id!r}: see 'agentweaver executions list'")
         logs = store.list_logs(execution_id)

@@ -18,6 +18,7 @@ from typing import Any
 from agentweaver.agents import Agent
 from agentweaver.exceptions import (
     AgentWeaverError,
+    DefinitionError,
     ExecutionCancelled,
 )
 from agentweaver.models.base import Model
@@ -55,7 +56,7 @@ def _resolve(workflow: WorkflowLike) -> tuple[Workflow, dict[str, Agent]]:
         from agentweaver.workflow.loader import load_workflow
 
         return load_workflow(workflow), {}
-    raise TypeError(
+    raise DefinitionError(
         f"cannot run a {type(workflow).__name__}; pass a definition, file or AgentWorkflow"
     )
 

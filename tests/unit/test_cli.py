@@ -207,3 +207,54 @@ def test_python_workflow_that_fails_to_import(cli: CliRunner, tmp_path: Path) ->
     result = cli.invoke(app, ["validate", str(syntax)])
     assert result.exit_code == 1
     assert "importing it failed: SyntaxError" in result.stderr
+
+
+def test_more_bad_input_gives_one_line(cli: CliRunner, tmp_path: Path) -> None:
+    binary = tmp_path / "input.bin"
+    binary.write_bytes(b"\xff\xfe\xfa")
+    result = cli.invoke(app, ["run", str(EXAMPLES / "research_team.yaml"), "-i", f"@{binary}"])
+    assert result.exit_code == 1
+    assert "not UTF-8 text" in result.stderr
+    number = tmp_path / "number.py"
+    number.write_text("workflow = 42\n")
+    for command in ("run", "validate"):
+        result = cli.invoke(app, [command, str(number)])
+        assert result.exit_code == 1
+        assert "cannot run a int" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unusable_home_and_corrupt_store(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home_file = tmp_path / "home-is-a-file"
+    home_file.write_text("x")
+    monkeypatch.setenv("AGENTWEAVER_HOME", str(home_file))
+    result = cli.invoke(app, ["executions", "list"])
+    assert result.exit_code == 1
+    assert "cannot open the store" in result.stderr
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "agentweaver.db").write_bytes(b"not a database" * 100)
+    monkeypatch.setenv("AGENTWEAVER_HOME", str(home))
+    for args in (
+        ["executions", "list"],
+        ["run", str(EXAMPLES / "research_team.yaml"), "-m", "test"],
+    ):
+        result = cli.invoke(app, args)
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output
+        assert result.stderr.startswith("error:")
+
+
+def test_a_workflow_file_named_like_a_stdlib_module(cli: CliRunner, tmp_path: Path) -> None:
+    shadow = tmp_path / "json.py"
+    shadow.write_text(
+        "from agentweaver import agent, AgentWorkflow, TestModel\n"
+        "@agent(role='Poet', model=TestModel(custom_output_text='ok'))\n"
+        "def poet(topic):\n    return None\n"
+        "workflow = AgentWorkflow([poet], name='poem')\n"
+    )
+    result = cli.invoke(app, ["run", str(shadow), "-i", "x", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"status": "succeeded"' in result.stdout

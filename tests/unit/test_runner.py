@@ -21,6 +21,7 @@ from agentweaver import AgentWorkflow, FunctionModel, LocalRunner, TestModel, ag
 from agentweaver.agents import Agent, AgentConfig
 from agentweaver.exceptions import (
     BudgetExceeded,
+    DefinitionError,
     ExecutionCancelled,
     InvalidData,
     ModelAuthError,
@@ -1405,7 +1406,7 @@ async def test_run_a_python_definition() -> None:
 
 
 async def test_run_rejects_something_else() -> None:
-    with pytest.raises(TypeError, match="cannot run a int"):
+    with pytest.raises(DefinitionError, match="cannot run a int"):
         await LocalRunner().run(42, "x")  # type: ignore[arg-type]
 
 
