@@ -101,6 +101,14 @@ class AgentConfig:
 
 
 @dataclass(slots=True)
+class Spent:
+    """Tokens and cost an attempt used so far; attached to the error when it fails."""
+
+    usage: Usage
+    cost: float | None
+
+
+@dataclass(slots=True)
 class ToolCallRecord:
     """One tool call as the step record shows it."""
 
@@ -272,37 +280,46 @@ class Agent:
         usage, cost = Usage(), cast(float | None, 0.0)
         records: list[ToolCallRecord] = []
         tool_rounds, repaired = 0, False
-        while True:
-            response = await self._ask(llm, messages, settings, request_params, on_text)
-            usage = usage + response.usage
-            step_cost = llm.cost_of(response)
-            cost = None if cost is None or step_cost is None else cost + step_cost
-            if response.tool_calls:
-                if tool_rounds == self.config.max_tool_rounds:
-                    raise ToolError(
-                        f"agent {self.name!r} still asked for tools after max_tool_rounds="
-                        f"{self.config.max_tool_rounds}"
+        spent = Spent(usage, cost)
+        try:
+            while True:
+                response = await self._ask(llm, messages, settings, request_params, on_text)
+                usage = usage + response.usage
+                step_cost = llm.cost_of(response)
+                cost = None if cost is None or step_cost is None else cost + step_cost
+                spent.usage, spent.cost = usage, cost
+                if response.tool_calls:
+                    if tool_rounds == self.config.max_tool_rounds:
+                        raise ToolError(
+                            f"agent {self.name!r} still asked for tools after max_tool_rounds="
+                            f"{self.config.max_tool_rounds}"
+                        )
+                    tool_rounds += 1
+                    messages.append(AssistantMessage(response.text, list(response.tool_calls)))
+                    calls = response.tool_calls
+                    results = await asyncio.gather(
+                        *(self._run_tool(tools, c, tool_context) for c in calls)
                     )
-                tool_rounds += 1
-                messages.append(AssistantMessage(response.text, list(response.tool_calls)))
-                calls = response.tool_calls
-                results = await asyncio.gather(
-                    *(self._run_tool(tools, c, tool_context) for c in calls)
-                )
-                for message, record in results:
-                    messages.append(message)
-                    records.append(record)
-                continue
-            try:
-                output = self._parse(response.text)
-            except OutputParseError as exc:
-                if repaired or not wants_json:
-                    raise
-                repaired = True
-                messages.append(AssistantMessage(response.text))
-                messages.append(UserMessage(f"{exc}\nReply again with only the corrected JSON."))
-                continue
-            return self._finish(output, response, usage, cost, records, messages)
+                    for message, record in results:
+                        messages.append(message)
+                        records.append(record)
+                    continue
+                try:
+                    output = self._parse(response.text)
+                except OutputParseError as exc:
+                    if repaired or not wants_json:
+                        raise
+                    repaired = True
+                    messages.append(AssistantMessage(response.text))
+                    messages.append(
+                        UserMessage(f"{exc}\nReply again with only the corrected JSON.")
+                    )
+                    continue
+                return self._finish(output, response, usage, cost, records, messages)
+        except BaseException as exc:
+            # what the failed attempt cost still counts (budgets, usage, the step record)
+            exc.agentweaver_spent = spent  # type: ignore[attr-defined]
+            raise
 
     @staticmethod
     async def _ask(

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agentweaver.agents import Agent, AgentResult
+from agentweaver.agents import Agent, AgentResult, Spent
 from agentweaver.exceptions import (
     AgentWeaverError,
     StepFailed,
@@ -53,6 +53,10 @@ class StepInput:
     context: dict[str, Any] = field(default_factory=dict)
     choices: dict[str, str] | None = None  # set for a route's router step
     seq: int = 0
+    # what earlier attempts of this step spent: a step's record shows the total of its attempts
+    prior_input_tokens: int = 0
+    prior_output_tokens: int = 0
+    prior_cost: float | None = 0.0
 
 
 @dataclass(slots=True)
@@ -111,6 +115,25 @@ def _delta_emitter(deps: StepDeps, step: StepInput) -> Callable[[str], None]:
     return emit
 
 
+def _add_spend(record: StepRecord, tokens_in: int, tokens_out: int, cost: float | None) -> None:
+    record.input_tokens += tokens_in
+    record.output_tokens += tokens_out
+    record.cost = None if record.cost is None or cost is None else record.cost + cost
+
+
+def _spent(exc: BaseException) -> Spent | None:
+    """The usage an agent attached to its failure (also behind a timeout's cancellation)."""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return None
+        spent = getattr(seen, "agentweaver_spent", None)
+        if isinstance(spent, Spent):
+            return spent
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _as_error(exc: BaseException, step: StepInput) -> AgentWeaverError:
     if isinstance(exc, AgentWeaverError):
         return exc
@@ -139,6 +162,9 @@ async def execute_step(step: StepInput, deps: StepDeps) -> StepOutput:
         attempts=step.attempt,
         started_at=started,
         seq=step.seq,
+        input_tokens=step.prior_input_tokens,
+        output_tokens=step.prior_output_tokens,
+        cost=step.prior_cost,
     )
     _emit(
         deps,
@@ -175,6 +201,11 @@ async def execute_step(step: StepInput, deps: StepDeps) -> StepOutput:
             raise
         error = _as_error(exc, step)
         record.status, record.ended_at, record.error = "failed", deps.clock(), error.to_dict()
+        spent = _spent(exc)
+        if spent is not None:  # a failed attempt's model calls were still paid for
+            _add_spend(record, spent.usage.input_tokens, spent.usage.output_tokens, spent.cost)
+            if deps.budget is not None:
+                deps.budget.after_step(spent.usage.total_tokens, spent.cost)
         if store is not None:
             store.save_step(record)
             level = "WARNING" if error.retryable else "ERROR"
@@ -209,8 +240,8 @@ async def execute_step(step: StepInput, deps: StepDeps) -> StepOutput:
         output = match_answer(result.text, {name: (name,) for name in step.choices})
     usage = result.usage
     record.status, record.ended_at, record.output = "succeeded", deps.clock(), output
-    record.input_tokens, record.output_tokens = usage.input_tokens, usage.output_tokens
-    record.cost, record.model = result.cost, result.model_name
+    _add_spend(record, usage.input_tokens, usage.output_tokens, result.cost)
+    record.model = result.model_name
     record.tool_calls = [
         {
             "name": c.name,

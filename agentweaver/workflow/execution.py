@@ -244,6 +244,11 @@ class Execution:
                     except asyncio.CancelledError:
                         self.cancel_record(step_id)  # cancelled while waiting to retry
                         raise
+                    earlier = self.records.get(step_id)  # carry this attempt's spend over
+                    if earlier is not None:
+                        step.prior_input_tokens = earlier.input_tokens
+                        step.prior_output_tokens = earlier.output_tokens
+                        step.prior_cost = earlier.cost
                     step.attempt += 1
                     continue
                 if node.on_error == "continue":

@@ -20,6 +20,7 @@ from agentweaver.exceptions import (
     AgentWeaverError,
     DefinitionError,
     ExecutionCancelled,
+    StepFailed,
 )
 from agentweaver.models.base import Model
 from agentweaver.models.keys import KeySource
@@ -196,6 +197,9 @@ class LocalRunner:
         except AgentWeaverError as exc:
             result.status = "failed"
             result.errors.append(exc)
+        except Exception as exc:  # a bug in user code (an event handler...): recorded, not lost
+            result.status = "failed"
+            result.errors.append(StepFailed(f"{type(exc).__name__}: {exc}"))
         self._finish(run, result, started, started_wall)
         return result
 

@@ -1473,3 +1473,48 @@ async def test_router_failing_under_continue_takes_the_default() -> None:
     assert result.status == "succeeded"
     assert result.output == "general answer"
     assert [type(e).__name__ for e in result.errors] == ["ModelAuthError"]
+
+
+async def test_failed_attempts_are_paid_for_and_stop_the_budget() -> None:
+    from agentweaver.models import ModelResponse, Usage
+
+    calls: list[int] = []
+
+    def garbage(messages: list[Any], info: Any) -> ModelResponse:
+        calls.append(1)
+        return ModelResponse("not json at all", usage=Usage(1000, 1000, requests=1))
+
+    model = FunctionModel(garbage)
+    worker = agent(role="Worker", model=model, output="json", name="worker")(lambda t: None)
+    workflow = AgentWorkflow(
+        [worker], name="w", budget={"max_tokens": 2500}, retry={"retries": 3, "interval": 0}
+    )
+    result = await LocalRunner(sleep=_no_sleep).run(workflow, "x")
+    assert result.status == "failed"
+    # the first attempt (answer + repair) spends 4000 tokens: the retry is refused by the budget
+    assert len(calls) == 2
+    assert type(result.errors[-1]).__name__ == "BudgetExceeded"
+    assert result.input_tokens == 2000
+    assert result.output_tokens == 2000
+
+
+async def test_a_raising_event_handler_fails_the_run_cleanly() -> None:
+    from agentweaver.stores.sqlite import SQLiteStore
+
+    def broken(event: Any) -> None:
+        if event.kind == "step_succeeded":
+            raise RuntimeError("handler bug")
+
+    worker = agent(role="Worker", model=TestModel(), name="worker")(lambda t: None)
+    store = SQLiteStore(":memory:")
+    runner = LocalRunner(store, on_event=broken)
+    result = await runner.run(AgentWorkflow([worker], name="w"), "x")
+    assert result.status == "failed"
+    assert "handler bug" in str(result.errors[-1])
+    record = store.get_execution("local", result.execution_id)
+    assert record is not None
+    assert record.status == "failed"
+
+
+async def _no_sleep(delay: float) -> None:
+    return None
