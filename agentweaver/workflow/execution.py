@@ -58,11 +58,18 @@ async def bounded(items: Iterable[Callable[[], Awaitable[Any]]], limit: int) -> 
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(one(t)) for t in thunks]
     except BaseExceptionGroup as group_error:
-        first = group_error.exceptions[0]
-        while isinstance(first, BaseExceptionGroup):
-            first = first.exceptions[0]
-        raise first from None
+        errors = _leaves(group_error)
+        # a budget stop must not hide behind an ordinary error that on_error: continue swallows
+        stop = next((e for e in errors if isinstance(e, BudgetExceeded)), errors[0])
+        raise stop from None
     return [t.result() for t in tasks]
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    found: list[BaseException] = []
+    for exc in group.exceptions:
+        found.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return found
 
 
 class Execution:

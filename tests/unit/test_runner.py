@@ -1518,3 +1518,18 @@ async def test_a_raising_event_handler_fails_the_run_cleanly() -> None:
 
 async def _no_sleep(delay: float) -> None:
     return None
+
+
+async def test_a_budget_stop_is_not_hidden_by_a_sibling_error() -> None:
+    from agentweaver.exceptions import BudgetExceeded, ModelAuthError
+    from agentweaver.workflow.execution import bounded
+
+    async def budget() -> None:
+        raise BudgetExceeded("spent")
+
+    async def auth() -> None:
+        raise ModelAuthError("bad key")
+
+    for order in ([auth, budget], [budget, auth]):
+        with pytest.raises(BudgetExceeded):
+            await bounded(order, 2)
