@@ -38,7 +38,7 @@ def parse_retry_after(value: str | None) -> float | None:
     try:
         return max(float(text), 0.0)
     except ValueError:
-        pass
+        pass  # not a number of seconds: an HTTP date, below
     try:
         return max(parsedate_to_datetime(text).timestamp() - time.time(), 0.0)
     except (TypeError, ValueError):
