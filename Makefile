@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench install clean
+.PHONY: run test lint typecheck bench install clean statemachines
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,19 +22,23 @@ run: $(STAMP)
 		--input "How are small teams using LLM agents in production?" --offline-fallback
 
 test: $(STAMP)
-	$(BIN)/ruff check agentweaver tests benchmarks examples
+	$(BIN)/ruff check agentweaver tests benchmarks examples functions statemachines
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check agentweaver tests benchmarks examples
-	$(BIN)/ruff format --check agentweaver tests benchmarks examples
+	$(BIN)/ruff check agentweaver tests benchmarks examples functions statemachines
+	$(BIN)/ruff format --check agentweaver tests benchmarks examples functions statemachines
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# statemachines/<example>.asl.json and .mmd: recompile them after changing the compiler
+statemachines: $(STAMP)
+	$(BIN)/python statemachines/build.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -98,6 +98,16 @@ LAMBDA_SERVICE_ERRORS = [
     "Lambda.TooManyRequestsException",
 ]
 _NEVER_SKIPPED = ["BudgetExceeded", "ExecutionCancelled"]
+# top-level state names have a space: node ids cannot, so they never collide
+START, RECORD_SUCCESS, RECORD_FAILURE, FAILED = (
+    "Start execution",
+    "Record success",
+    "Record failure",
+    "Execution failed",
+)
+_STATE_FIELDS = ("execution_id", "owner", "value", "scope", "loop", "width")
+_RECORD_RETRY = RetryPolicy(retries=3, errors=["StoreError"])
+_REF = "$.value.agentweaver_ref"  # an offloaded value (agentweaver.runtime.payloads)
 _SKILLS_RETRY = RetryPolicy(retries=0)
 _SKILLS_TIMEOUT = 30
 
@@ -241,20 +251,76 @@ class _Scope:
         return name
 
     def failed(self) -> str:
-        name = "Failed" if self.name == "" else f"{self.name}#failed"
-        if name not in self.states:
-            self.states[name] = {
+        """Where a failure in this scope goes: top level records it, a nested scope fails so
+        the enclosing Map/Parallel's Catch takes it outwards.
+
+        On the way, a Step Functions error (``States.Timeout``, ``States.Runtime``...) is
+        renamed to the AgentWeaver error the local runner raises (``StepTimeout``,
+        ``StepFailed``): the record and the caller see one set of names on both executors.
+        """
+        top = self.name == ""
+        check = "Check error" if top else f"{self.name}#error"
+        if check in self.states:
+            return check
+        then = RECORD_FAILURE if top else f"{self.name}#failed"
+        if not top:
+            self.states[then] = {
                 "Type": "Fail",
                 "ErrorPath": "$.error.Error",
                 "CausePath": "$.error.Cause",
             }
-        return name
+        renamed = {}
+        for error, name in (("StepTimeout", "Timed out"), ("StepFailed", "Runtime error")):
+            state = name if top else f"{self.name}#{error}"
+            self.states[state] = {
+                "Type": "Pass",
+                "Parameters": {
+                    "Error": error,
+                    "Cause.$": "States.Format('{}: {}', $.error.Error, $.error.Cause)",
+                },
+                "ResultPath": "$.error",
+                "Next": then,
+            }
+            renamed[error] = state
+        self.states[check] = {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    "Variable": "$.error.Error",
+                    "StringEquals": "States.Timeout",
+                    "Next": renamed["StepTimeout"],
+                },
+                {
+                    "Variable": "$.error.Error",
+                    "StringMatches": "States.*",
+                    "Next": renamed["StepFailed"],
+                },
+            ],
+            "Default": then,
+        }
+        return check
+
+
+def _state(**fields: Any) -> dict[str, Any]:
+    """Parameters rebuilding the state: every field from ``$``, except those given."""
+    out: dict[str, Any] = {}
+    for name in _STATE_FIELDS:
+        if name in fields:
+            value = fields[name]
+            if isinstance(value, str) and value.startswith(("$", "States.")):
+                out[f"{name}.$"] = value
+            else:
+                out[name] = value
+        else:
+            out[f"{name}.$"] = f"$.{name}"
+    return out
 
 
 class _Compiler:
-    def __init__(self, workflow: Workflow, function_arn: str) -> None:
+    def __init__(self, workflow: Workflow, function_arn: str, workflow_ref: str) -> None:
         self.workflow = workflow
         self.arn = function_arn
+        self.ref = workflow_ref
 
     # --- helpers -----------------------------------------------------------------------
     @staticmethod
@@ -307,7 +373,7 @@ class _Compiler:
     ) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "mode": mode,
-            "workflow": self.workflow.name,
+            "workflow": self.ref,
             "node_id": node_id,
             "agent": agent,
             "step_id.$": f"States.Format('{_fmt_literal(node_id)}{{}}', $.scope)",
@@ -417,14 +483,8 @@ class _Compiler:
                     "Default": entries[-1],
                 },
             )
-        selector = {
-            "execution_id.$": "$.execution_id",
-            "owner.$": "$.owner",
-            "value.$": "$.value",
-            "scope.$": "$.scope",
-            "loop.$": "$.loop",
-            "branch.$": "$$.Map.Item.Value",
-        }
+        selector = _state(width=f"States.Format('{{}}/{len(entries)}', $.width)")
+        selector["branch.$"] = "$$.Map.Item.Value"
         fan_map = scope.add(
             f"{node.id}#map",
             self.map_state(
@@ -444,68 +504,107 @@ class _Compiler:
     def foreach(self, node: Foreach, scope: _Scope, nxt: str | None) -> str:
         inner = _Scope(node.id, in_map=True)
         start = self.node(node.body, inner, None)
-        selector = {
-            "execution_id.$": "$.execution_id",
-            "owner.$": "$.owner",
-            "value.$": "$$.Map.Item.Value",
-            "scope.$": "States.Format('{}[{}]', $.scope, $$.Map.Item.Index)",
-            "loop.$": "$.loop",
-        }
+        items = _value_path(node.items)
+        selector = _state(
+            value="$$.Map.Item.Value",
+            scope="States.Format('{}[{}]', $.scope, $$.Map.Item.Index)",
+            width=f"States.Format('{{}}/{{}}', $.width, States.ArrayLength({items}))",
+        )
+        fan_map = scope.add(
+            f"{node.id}#map",
+            self.map_state(node.id, inner, start, items, selector, node.max_parallel, scope, nxt),
+        )
+        # an offloaded value is a reference: its items come back from the step function
+        expand = self.task(
+            node_id=node.id, agent="", mode="expand", retry=_RECORD_RETRY, timeout=_SKILLS_TIMEOUT
+        )
+        expand["ResultSelector"] = {"state.$": "$.Payload"}
+        expand["ResultPath"] = "$"
+        expand["OutputPath"] = "$.state"
+        expand["Catch"] = self.catchers(scope, node.id, None, None)
+        expand["Next"] = fan_map
+        expand_name = scope.add(f"{node.id}#expand", expand)
+        # ItemsPath that is missing or not a list fails the Map (States.Runtime, or
+        # States.QueryEvaluationError): the step function then says why, with the local
+        # runner's InvalidData
+        scope.states[fan_map]["Catch"].insert(
+            0,
+            {
+                "ErrorEquals": ["States.QueryEvaluationError", "States.Runtime"],
+                "ResultPath": "$.map_error",
+                "Next": expand_name,
+            },
+        )
         return scope.add(
             node.id,
-            self.map_state(
-                node.id,
-                inner,
-                start,
-                _value_path(node.items),
-                selector,
-                node.max_parallel,
-                scope,
-                nxt,
-            ),
+            {
+                "Type": "Choice",
+                "Choices": [{"Variable": _REF, "IsPresent": True, "Next": expand_name}],
+                "Default": fan_map,
+            },
         )
+
+    def evaluate(self, scope: _Scope, node_id: str, then: str) -> str:
+        """A Task judging rules in the step function, for a value offloaded out of the state."""
+        state = self.task(
+            node_id=node_id, agent="", mode="evaluate", retry=_RECORD_RETRY, timeout=_SKILLS_TIMEOUT
+        )
+        state["ResultSelector"] = {"case.$": "$.Payload.case"}
+        state["ResultPath"] = "$.route"
+        state["Catch"] = self.catchers(scope, node_id, None, None)
+        state["Next"] = then
+        return scope.add(f"{node_id}#evaluate", state)
+
+    @staticmethod
+    def case_rule(name: str, then: str) -> dict[str, Any]:
+        return {
+            "And": [
+                {"Variable": "$.route.case", "IsPresent": True},
+                {"Variable": "$.route.case", "IsString": True},
+                {"Variable": "$.route.case", "StringEquals": name},
+            ],
+            "Next": then,
+        }
 
     def route(self, node: Route, scope: _Scope, nxt: str | None) -> str:
         entries = {case.name: self.node(case.body, scope, nxt) for case in node.cases}
         default: str | None = None
         if node.default is not None:
             default = self.node(node.default, scope, nxt)
-        rules: list[dict[str, Any]] = []
         if node.strategy == "rules":
-            for case in node.cases:
-                if case.when is None:
-                    default = entries[case.name]
-                    break
-                rules.append({**condition_rule(case.when), "Next": entries[case.name]})
-        else:
-            for case in node.cases:
-                rules.append(
-                    {
-                        "And": [
-                            {"Variable": "$.route.case", "IsPresent": True},
-                            {"Variable": "$.route.case", "IsString": True},
-                            {"Variable": "$.route.case", "StringEquals": case.name},
-                        ],
-                        "Next": entries[case.name],
-                    }
-                )
+            catch_all = next((c for c in node.cases if c.when is None), None)
+            if catch_all is not None:
+                default = entries[catch_all.name]
         if default is None:
             default = scope.add(
                 f"{node.id}#nomatch",
                 {
-                    "Type": "Fail",
-                    "Error": "NoRouteMatched",
-                    "Cause": f"route {node.id!r}: no case matched and there is no default",
+                    "Type": "Pass",
+                    "Result": {
+                        "Error": "NoRouteMatched",
+                        "Cause": f"route {node.id!r}: no case matched and there is no default",
+                    },
+                    "ResultPath": "$.error",
+                    "Next": scope.failed(),
                 },
             )
-        choice: dict[str, Any] = {"Type": "Choice", "Default": default}
-        if rules:
-            choice["Choices"] = rules
-        else:  # only a catch-all case: a Pass is the valid ASL for "always this one"
-            choice = {"Type": "Pass", "Next": default}
+        by_case = [self.case_rule(case.name, entries[case.name]) for case in node.cases]
+        choice_name = scope.add(
+            f"{node.id}#choice", {"Type": "Choice", "Choices": by_case, "Default": default}
+        )
         if node.strategy == "rules":
-            return scope.add(node.id, choice)
-        choice_name = scope.add(f"{node.id}#choice", choice)
+            rules: list[dict[str, Any]] = [
+                {
+                    "Variable": _REF,
+                    "IsPresent": True,
+                    "Next": self.evaluate(scope, node.id, choice_name),
+                }
+            ]
+            for case in node.cases:
+                if case.when is None:
+                    break
+                rules.append({**condition_rule(case.when), "Next": entries[case.name]})
+            return scope.add(node.id, {"Type": "Choice", "Choices": rules, "Default": default})
         if node.strategy == "agent":
             assert node.router is not None
             router = node.router
@@ -545,13 +644,10 @@ class _Compiler:
             node.id,
             {
                 "Type": "Pass",
-                "Parameters": {
-                    "execution_id.$": "$.execution_id",
-                    "owner.$": "$.owner",
-                    "value.$": "$.value",
-                    "scope.$": "States.Format('{}#1', $.scope)",
-                    "loop": {"n": 1, "outer.$": "$.scope", "parent.$": "$.loop"},
-                },
+                "Parameters": _state(
+                    scope="States.Format('{}#1', $.scope)",
+                    loop={"n": 1, "outer.$": "$.scope", "parent.$": "$.loop"},
+                ),
                 "Next": body,
             },
         )
@@ -559,26 +655,37 @@ class _Compiler:
             next_name,
             {
                 "Type": "Pass",
-                "Parameters": {
-                    "execution_id.$": "$.execution_id",
-                    "owner.$": "$.owner",
-                    "value.$": "$.value",
-                    "scope.$": "States.Format('{}#{}', $.loop.outer, States.MathAdd($.loop.n, 1))",
-                    "loop": {
+                "Parameters": _state(
+                    scope="States.Format('{}#{}', $.loop.outer, States.MathAdd($.loop.n, 1))",
+                    loop={
                         "n.$": "States.MathAdd($.loop.n, 1)",
                         "outer.$": "$.loop.outer",
                         "parent.$": "$.loop.parent",
                     },
-                },
+                ),
                 "Next": body,
             },
         )
+        again = {"Variable": "$.loop.n", "NumericLessThan": node.max_iterations, "Next": next_name}
         rules: list[dict[str, Any]] = []
         if node.until is not None:
+            decided = scope.add(
+                f"{node.id}#decided",
+                {
+                    "Type": "Choice",
+                    "Choices": [self.case_rule("exit", exit_name), again],
+                    "Default": exit_name,
+                },
+            )
+            rules.append(
+                {
+                    "Variable": _REF,
+                    "IsPresent": True,
+                    "Next": self.evaluate(scope, node.id, decided),
+                }
+            )
             rules.append({**condition_rule(node.until), "Next": exit_name})
-        rules.append(
-            {"Variable": "$.loop.n", "NumericLessThan": node.max_iterations, "Next": next_name}
-        )
+        rules.append(again)
         scope.add(until, {"Type": "Choice", "Choices": rules, "Default": exit_name})
         scope.add(
             exit_name,
@@ -586,13 +693,7 @@ class _Compiler:
                 scope,
                 {
                     "Type": "Pass",
-                    "Parameters": {
-                        "execution_id.$": "$.execution_id",
-                        "owner.$": "$.owner",
-                        "value.$": "$.value",
-                        "scope.$": "$.loop.outer",
-                        "loop.$": "$.loop.parent",
-                    },
+                    "Parameters": _state(scope="$.loop.outer", loop="$.loop.parent"),
                 },
                 nxt,
                 None,
@@ -601,25 +702,51 @@ class _Compiler:
         )
         return node.id
 
+    def record(self, scope: _Scope, status: str) -> dict[str, Any]:
+        """The Task making the execution's record terminal (mode ``finish``)."""
+        state = self.task(
+            node_id="", agent="", mode="finish", retry=_RECORD_RETRY, timeout=_SKILLS_TIMEOUT
+        )
+        payload = state["Parameters"]["Payload"]
+        for key in ("node_id", "agent", "step_id.$", "attempt.$", "timeout"):
+            del payload[key]
+        payload["status"] = status
+        if status == "failed":
+            payload["error.$"] = "$.error"
+            state["ResultPath"] = None  # keep the caught error for the Fail state
+            state["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": FAILED}]
+            state["Next"] = FAILED
+        else:
+            state["OutputPath"] = "$.Payload.value"
+            state["Catch"] = [
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": scope.failed()}
+            ]
+            state["End"] = True
+        return state
+
 
 def compile_workflow(
-    workflow: Workflow, *, function_arn: str = DEFAULT_FUNCTION_ARN
+    workflow: Workflow,
+    *,
+    function_arn: str = DEFAULT_FUNCTION_ARN,
+    workflow_ref: str | None = None,
 ) -> dict[str, Any]:
-    """The ASL definition of ``workflow``; raises ``DefinitionError`` if it fails the checks."""
-    compiler = _Compiler(workflow, function_arn)
+    """The ASL definition of ``workflow``; raises ``DefinitionError`` if it fails the checks.
+
+    ``workflow_ref`` is what Tasks send as ``workflow`` for the step function to find the
+    definition by (default: the workflow's name; the service sends an id and version).
+    """
+    compiler = _Compiler(workflow, function_arn, workflow_ref or workflow.name)
     scope = _Scope("", in_map=False)
-    entry = compiler.node(workflow.root, scope, None)
+    scope.add(RECORD_SUCCESS, compiler.record(scope, "succeeded"))
+    scope.add(RECORD_FAILURE, compiler.record(scope, "failed"))
+    scope.add(FAILED, {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"})
+    entry = compiler.node(workflow.root, scope, RECORD_SUCCESS)
     start = scope.add(
-        "Start",
+        START,
         {
             "Type": "Pass",
-            "Parameters": {
-                "execution_id.$": "$.execution_id",
-                "owner.$": "$.owner",
-                "value.$": "$.value",
-                "scope": "",
-                "loop": None,
-            },
+            "Parameters": _state(scope="", loop=None, width=""),
             "Next": entry,
         },
     )

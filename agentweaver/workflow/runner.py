@@ -11,7 +11,6 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from agentweaver.exceptions import (
 from agentweaver.models.base import Model
 from agentweaver.models.keys import KeySource
 from agentweaver.runtime.budget import BudgetTracker
+from agentweaver.runtime.finish import Totals, record_finish
 from agentweaver.runtime.step import StepDeps
 from agentweaver.stores.base import Store
 from agentweaver.stores.records import ExecutionRecord
@@ -210,10 +210,9 @@ class LocalRunner:
         result.steps = sorted(run.records.values(), key=lambda r: r.seq)
         result.results = [r.output for r in result.steps if r.status == "succeeded"]
         result.execution_time = time.perf_counter() - started
-        result.input_tokens = sum(r.input_tokens for r in result.steps)
-        result.output_tokens = sum(r.output_tokens for r in result.steps)
-        costs = [r.cost for r in result.steps]
-        result.total_cost = None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
+        spent = Totals(result.steps)
+        result.input_tokens, result.output_tokens = spent.input_tokens, spent.output_tokens
+        result.total_cost = spent.cost
         ended = started_wall + result.execution_time
         error = result.errors[-1] if result.errors and result.status != "succeeded" else None
         error_dict = error.to_dict() if isinstance(error, AgentWeaverError) else None
@@ -232,32 +231,14 @@ class LocalRunner:
         self, run: Execution, result: WorkflowResult, ended: float, error: dict[str, Any] | None
     ) -> None:
         assert self.store is not None
-        self.store.update_execution(
+        record_finish(
+            self.store,
             self.owner,
             run.execution_id,
             status=result.status,
             output=result.output,
             error=error,
             ended_at=ended,
-            input_tokens=result.input_tokens,
-            output_tokens=result.output_tokens,
-            cost=result.total_cost,
-            steps=len(result.steps),
-        )
-        level = "INFO" if result.status == "succeeded" else "ERROR"
-        reason = f": {error['type']}: {error['message']}" if error else ""
-        self.store.append_log(run.execution_id, level, f"execution {result.status}{reason}")
-        day = datetime.fromtimestamp(ended, UTC).strftime("%Y-%m-%d")
-        self.store.add_usage(
-            self.owner,
-            day,
-            {
-                "executions": 1,
-                f"executions_{result.status}": 1,
-                "input_tokens": result.input_tokens,
-                "output_tokens": result.output_tokens,
-                "cost_usd": result.total_cost or 0.0,
-                "steps": len(result.steps),
-                "execution_seconds": result.execution_time,
-            },
+            seconds=result.execution_time,
+            spent=Totals(result.steps),
         )

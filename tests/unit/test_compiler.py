@@ -82,7 +82,7 @@ def test_task_shape_from_policy() -> None:
     assert "ModelRateLimited" in pol["ErrorEquals"]
     assert "States.Timeout" in pol["ErrorEquals"]
     assert task["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Check error"}
     ]
     payload = task["Parameters"]["Payload"]
     assert payload["step_id.$"] == "States.Format('a{}', $.scope)"
@@ -90,22 +90,45 @@ def test_task_shape_from_policy() -> None:
     assert payload["state.$"] == "$"
     assert task["ResultSelector"] == {"state.$": "$.Payload"}
     assert task["Next"] == "b"
-    assert asl["States"]["Failed"]["Type"] == "Fail"
-    assert asl["States"]["Start"]["Next"] == "a"
+    assert asl["States"]["Start execution"]["Next"] == "a"
+
+
+def test_failure_path_renames_states_errors_records_and_fails() -> None:
+    s = compile_workflow(wf("  sequence: [a]"))["States"]
+    check = s["Check error"]
+    assert [r["Next"] for r in check["Choices"]] == ["Timed out", "Runtime error"]
+    assert check["Choices"][0]["StringEquals"] == "States.Timeout"
+    assert s["Timed out"]["Parameters"]["Error"] == "StepTimeout"
+    assert s["Runtime error"]["Parameters"]["Error"] == "StepFailed"
+    assert check["Default"] == "Record failure"
+    record = s["Record failure"]
+    assert record["Parameters"]["Payload"]["mode"] == "finish"
+    assert record["Parameters"]["Payload"]["status"] == "failed"
+    assert record["ResultPath"] is None
+    assert record["Next"] == "Execution failed"
+    assert s["Execution failed"] == {
+        "Type": "Fail",
+        "ErrorPath": "$.error.Error",
+        "CausePath": "$.error.Cause",
+    }
+    success = s["Record success"]
+    assert success["Parameters"]["Payload"]["status"] == "succeeded"
+    assert success["OutputPath"] == "$.Payload.value"
+    assert success["End"] is True
 
 
 def test_sequential_chain_is_one_transition_per_step() -> None:
     asl = compile_workflow(wf("  sequence: [a, b, c, a]"))
-    # Start + 4 Tasks (+ the Fail state, only reached on failure)
-    assert sorted(asl["States"]) == ["Failed", "Start", "a", "a_2", "b", "c"]
-    assert asl["States"]["a_2"]["End"] is True
+    steps = ["a", "a_2", "b", "c"]
+    assert sorted(n for n in asl["States"] if n in steps) == steps
+    assert asl["States"]["a_2"]["Next"] == "Record success"
 
 
 def test_on_error_continue_keeps_input_and_goes_on() -> None:
     asl = compile_workflow(wf("  sequence: [{agent: a, on_error: continue}, b]"))
     catch = asl["States"]["a"]["Catch"]
     assert catch[0]["ErrorEquals"] == ["BudgetExceeded", "ExecutionCancelled"]
-    assert catch[0]["Next"] == "Failed"
+    assert catch[0]["Next"] == "Check error"
     assert catch[1] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "b"}
 
 
@@ -139,7 +162,19 @@ def test_parallel_map_with_choice_per_index() -> None:
 
 def test_foreach_map_scope_index() -> None:
     asl = compile_workflow(wf("  foreach: $.items\n  do: a\n  max_parallel: 7"))
-    m = asl["States"]["foreach"]
+    items = asl["States"]["foreach"]
+    assert items["Type"] == "Choice"  # an offloaded value goes through expand first
+    assert items["Choices"] == [
+        {"Variable": "$.value.agentweaver_ref", "IsPresent": True, "Next": "foreach#expand"}
+    ]
+    assert asl["States"]["foreach#expand"]["Parameters"]["Payload"]["mode"] == "expand"
+    m = asl["States"]["foreach#map"]
+    assert items["Default"] == "foreach#map"
+    assert m["Catch"][0] == {
+        "ErrorEquals": ["States.QueryEvaluationError", "States.Runtime"],
+        "ResultPath": "$.map_error",
+        "Next": "foreach#expand",
+    }
     assert m["MaxConcurrency"] == 7
     assert m["ItemsPath"] == "$.value.items"
     assert m["ItemSelector"]["scope.$"] == "States.Format('{}[{}]', $.scope, $$.Map.Item.Index)"
@@ -159,7 +194,11 @@ def test_loop_counter_and_back_edge() -> None:
         "NumericLessThan": 4,
         "Next": "loop#next",
     }
-    assert until["Choices"][0]["Next"] == "loop#exit"
+    assert until["Choices"][0]["Next"] == "loop#evaluate"  # for an offloaded value
+    assert until["Choices"][1]["Next"] == "loop#exit"
+    decided = s["loop#decided"]
+    assert decided["Choices"][0]["Next"] == "loop#exit"
+    assert decided["Choices"][1]["Next"] == "loop#next"
     assert until["Default"] == "loop#exit"
     assert s["a"]["Next"] == "loop#until"
     assert s["loop#exit"]["Parameters"]["scope.$"] == "$.loop.outer"
@@ -176,9 +215,11 @@ def test_route_rules_choice_and_default() -> None:
     )
     choice = asl["States"]["route"]
     assert choice["Type"] == "Choice"
-    assert len(choice["Choices"]) == 2
-    assert choice["Choices"][0]["Next"] == "a"
+    assert len(choice["Choices"]) == 3
+    assert choice["Choices"][0]["Next"] == "route#evaluate"
+    assert choice["Choices"][1]["Next"] == "a"
     assert choice["Default"] == "c"
+    assert asl["States"]["route#evaluate"]["Next"] == "route#choice"
 
 
 def test_route_by_agent_and_by_skills() -> None:
@@ -192,7 +233,9 @@ def test_route_by_agent_and_by_skills() -> None:
     assert router["Parameters"]["Payload"]["mode"] == "route"
     assert router["ResultPath"] == "$.route"
     assert router["Next"] == "route#choice"
-    assert asl["States"]["route#nomatch"]["Error"] == "NoRouteMatched"
+    nomatch = asl["States"]["route#nomatch"]
+    assert nomatch["Result"]["Error"] == "NoRouteMatched"
+    assert nomatch["Next"] == "Check error"  # recorded like any failure
     asl = compile_workflow(
         wf(
             "  route:\n    by: skills\n"
@@ -356,8 +399,8 @@ def test_static_check_catches_broken_definitions() -> None:
     broken = copy.deepcopy(good)
     broken["States"]["a"]["Next"] = "nowhere"
     del broken["States"]["a"]["Retry"]
-    broken["States"]["foreach"].pop("MaxConcurrency")
-    broken["States"]["foreach"]["ItemProcessor"]["StartAt"] = "missing"
+    broken["States"]["foreach#map"].pop("MaxConcurrency")
+    broken["States"]["foreach#map"]["ItemProcessor"]["StartAt"] = "missing"
     broken["States"]["orphan"] = {"Type": "Pass", "End": True}
     problems = "\n".join(static_check(broken))
     for expected in [
@@ -366,7 +409,7 @@ def test_static_check_catches_broken_definitions() -> None:
         "has no MaxConcurrency",
         "StartAt 'missing'",
         "'orphan' is unreachable",
-        "'foreach' is unreachable",
+        "'foreach#map' is unreachable",
     ]:
         assert expected in problems, problems
 
@@ -380,7 +423,7 @@ def test_compile_raises_definition_error_when_check_fails(monkeypatch: pytest.Mo
 
 
 def test_transitions_per_step_figure() -> None:
-    """Sequential chain: states entered = 1 (Start) + 1 per agent step."""
+    """Sequential chain: states entered = 1 (Start) + 1 per agent step + 1 (record)."""
     for n in (1, 3, 5):
         names = list(itertools.islice(itertools.cycle("abc"), n))
         asl = compile_workflow(wf(f"  sequence: [{', '.join(names)}]"))
@@ -391,4 +434,4 @@ def test_transitions_per_step_figure() -> None:
             if s.get("End"):
                 break
             state = s["Next"]
-        assert visited == n + 1
+        assert visited == n + 2
