@@ -183,6 +183,10 @@ async def main(quick: bool) -> None:
     )
     print(f"         (an empty statement measures {python:.2f} ms in the same harness)")
 
+    from transitions import report  # benchmarks/transitions.py (needs the dev extras: moto)
+
+    report()
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -232,6 +232,10 @@ def retriers(policy: RetryPolicy) -> list[dict[str, Any]]:
         }
         if policy.max_delay is not None:
             retrier["MaxDelaySeconds"] = max(1, math.ceil(policy.max_delay))
+        if {"States.ALL", "States.TaskFailed"} & set(names):
+            # the catch-all would retry a spent budget or a cancellation; the local runner
+            # never does, and ASL takes the first retrier that matches
+            out.append({"ErrorEquals": list(_NEVER_SKIPPED), "MaxAttempts": 0})
         out.append(retrier)
     return out
 

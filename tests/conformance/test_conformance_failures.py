@@ -116,6 +116,19 @@ def test_budget_stop_is_not_swallowed_by_on_error_continue(sfn: StepFunctionsHar
     assert remote.error == "BudgetExceeded"
 
 
+def test_a_catch_all_retry_policy_never_retries_a_spent_budget(sfn: StepFunctionsHarness) -> None:
+    workflow = wf(
+        "budget: {max_steps: 1}\n"
+        "flow:\n  sequence:\n    - a\n"
+        "    - {agent: b, retry: {retries: 3, interval: 1, errors: [States.ALL]}}\n"
+    )
+    _local, remote = both(sfn, workflow, {})
+    assert remote.error == "BudgetExceeded"
+    assert remote.steps["b"].attempts == 1
+    assert remote.run is not None
+    assert remote.run.count("TaskFailed") == 1
+
+
 def test_no_route_matched(sfn: StepFunctionsHarness) -> None:
     workflow = wf(
         "flow:\n  route:\n    cases:\n      - {name: x, when: {path: $.kind, equals: x}, do: a}\n"
