@@ -435,3 +435,10 @@ def test_transitions_per_step_figure() -> None:
                 break
             state = s["Next"]
         assert visited == n + 2
+
+
+def test_compile_is_the_short_name() -> None:
+    from agentweaver import compiler
+
+    workflow = wf("  sequence: [a, b]")
+    assert dump(compiler.compile(workflow)) == dump(compile_workflow(workflow))
