@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AgentWeaverError",
+    "AuthError",
     "BudgetExceeded",
     "ConfigurationError",
     "ContextLengthExceeded",
@@ -19,6 +20,9 @@ __all__ = [
     "ExecutionCancelled",
     "ExecutionError",
     "InvalidData",
+    "InvalidToken",
+    "JwksUnavailable",
+    "KeyVaultError",
     "ModelAuthError",
     "ModelError",
     "ModelInvalidRequest",
@@ -30,6 +34,7 @@ __all__ = [
     "OutputParseError",
     "StepFailed",
     "StepTimeout",
+    "StoreConflict",
     "StoreError",
     "ToolError",
     "ToolNotFound",
@@ -108,8 +113,42 @@ class ModelNotConfigured(ConfigurationError):
     """A model string names a provider that cannot be used here; the message says how to fix it."""
 
 
+class KeyVaultError(ConfigurationError):
+    """A provider key could not be encrypted or decrypted; the message never holds a key.
+
+    A ``ConfigurationError`` because the cure is operational (the vault key file, KMS
+    permissions, or setting the provider key again), never a retry of the same step.
+    """
+
+
+class AuthError(AgentWeaverError):
+    """The caller could not be authenticated; the message is safe to send to that caller.
+
+    The API answers it 401 (not the 400 other ``AgentWeaverError``s get).
+    """
+
+
+class InvalidToken(AuthError):
+    """A bearer token was refused; ``reason`` (also the message) is safe to show the client."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class JwksUnavailable(InvalidToken):
+    """The pool's signing keys could not be fetched: the token is unverifiable, not wrong.
+
+    The API answers 503 so clients retry rather than sign out.
+    """
+
+
 class StoreError(AgentWeaverError):
     """The execution store failed or holds something unexpected."""
+
+
+class StoreConflict(StoreError):
+    """A conditional write lost: the item changed since it was read (optimistic locking)."""
 
 
 # --- execution: raised while a workflow runs ---------------------------------------------

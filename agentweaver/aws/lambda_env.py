@@ -20,11 +20,11 @@ from pathlib import Path
 
 from agentweaver.exceptions import ConfigurationError, DefinitionError
 from agentweaver.runtime.payloads import DirectoryPayloads, PayloadStore
-from agentweaver.runtime.serverless import LoadedWorkflow, StepEnvironment
+from agentweaver.runtime.serverless import LoadedWorkflow, StepEnvironment, WorkflowSource
 from agentweaver.stores.base import Store
 from agentweaver.workflow.binding import bind_agents
 
-__all__ = ["DirectoryWorkflows", "environment_from_env"]
+__all__ = ["DirectoryWorkflows", "StoreWorkflows", "environment_from_env", "store_from_env"]
 
 
 class DirectoryWorkflows:
@@ -57,9 +57,48 @@ class DirectoryWorkflows:
         return index
 
 
-def _store(value: str) -> Store | None:
+class StoreWorkflows:
+    """Workflows saved through the API, by ``<workflow id>@<version>`` and owner."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[tuple[str, str], LoadedWorkflow] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, owner: str, ref: str) -> LoadedWorkflow:
+        workflow_id, _, version = ref.partition("@")
+        with self._lock:
+            found = self._cache.get((owner, ref))
+        if found is not None:
+            return found
+        record = self.store.get_workflow(owner, workflow_id)
+        if record is None:
+            raise DefinitionError(f"workflow {workflow_id!r} does not exist (any more)")
+        if version and str(record.version) != version:
+            raise DefinitionError(
+                f"workflow {workflow_id!r} is at version {record.version}, this execution "
+                f"was started on version {version}"
+            )
+        from agentweaver.workflow.definition import WorkflowDefinition
+        from agentweaver.workflow.ir import build_workflow
+
+        ir = build_workflow(WorkflowDefinition.model_validate(record.definition))
+        loaded = LoadedWorkflow(ir, bind_agents(ir.agents))
+        with self._lock:
+            self._cache[(owner, ref)] = loaded
+        return loaded
+
+
+def store_from_env() -> Store | None:
+    """``AGENTWEAVER_STORE``: ``dynamodb`` (tables ``AGENTWEAVER_TABLE_PREFIX``-*) or
+    ``sqlite:///path``; unset means no store."""
+    value = os.environ.get("AGENTWEAVER_STORE", "")
     if not value:
         return None
+    if value == "dynamodb":
+        from agentweaver.aws.dynamodb_store import DynamoDBStore
+
+        return DynamoDBStore(table_prefix=os.environ.get("AGENTWEAVER_TABLE_PREFIX", "agentweaver"))
     if value.startswith("sqlite://"):
         from agentweaver.stores.sqlite import SQLiteStore
 
@@ -79,8 +118,12 @@ def _payloads() -> PayloadStore | None:
 
 def environment_from_env() -> StepEnvironment:
     root = os.environ.get("AGENTWEAVER_WORKFLOWS", "")
-    if not root:
-        raise ConfigurationError("AGENTWEAVER_WORKFLOWS is not set: where are the workflows?")
+    store = store_from_env()
+    if not root and store is None:
+        raise ConfigurationError(
+            "AGENTWEAVER_WORKFLOWS is not set: where are the workflows? (a directory of "
+            "workflow files, or AGENTWEAVER_STORE for workflows saved through the API)"
+        )
     try:
         offload = int(os.environ.get("AGENTWEAVER_OFFLOAD_BYTES", "65536"))
     except ValueError:
@@ -91,9 +134,15 @@ def environment_from_env() -> StepEnvironment:
         from agentweaver.models.registry import infer_model
 
         model = infer_model(override)
+    workflows: WorkflowSource
+    if root:
+        workflows = DirectoryWorkflows(root)
+    else:
+        assert store is not None
+        workflows = StoreWorkflows(store)
     return StepEnvironment(
-        workflows=DirectoryWorkflows(root),
-        store=_store(os.environ.get("AGENTWEAVER_STORE", "")),
+        workflows=workflows,
+        store=store,
         payloads=_payloads(),
         model_override=model,
         offload_bytes=offload,

@@ -346,5 +346,14 @@ def main_options(
     """AgentWeaver: multi-agent LLM workflows, on your laptop or your AWS account."""
 
 
+def _register() -> None:
+    from agentweaver.cli.serve_cmd import serve
+
+    app.command()(serve)
+
+
+_register()
+
+
 def main() -> None:
     app()

@@ -328,6 +328,7 @@ def _record_finish(
         ended_at=now,
         seconds=max(0.0, now - (record.started_at or now)),
         spent=Totals(steps),
+        workflow_id=record.workflow_id,
     )
 
 

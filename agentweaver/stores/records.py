@@ -7,9 +7,11 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "ApiKeyRecord",
     "ExecutionRecord",
     "ExecutionStatus",
     "LogRecord",
+    "ProviderKeyRecord",
     "StepRecord",
     "UsageRecord",
     "WorkflowRecord",
@@ -120,3 +122,28 @@ class UsageRecord:
     owner: str
     day: str  # YYYY-MM-DD, UTC
     metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ApiKeyRecord:
+    """A platform API key; the secret itself is never stored, only its SHA-256."""
+
+    owner: str
+    key_id: str  # public id, shown in lists and used to revoke
+    key_hash: str  # hex SHA-256 of the secret: the lookup key
+    name: str = ""
+    prefix: str = ""  # the secret's first characters, a hint to recognise it
+    scopes: list[str] = field(default_factory=list)
+    created_at: float = 0.0
+    last_used_at: float | None = None
+
+
+@dataclass
+class ProviderKeyRecord:
+    """A tenant's key for a model provider, as ciphertext only (see ``agentweaver.keys``)."""
+
+    owner: str
+    provider: str
+    ciphertext: str  # base64 of what the key vault returned
+    hint: str = ""  # masked, e.g. "sk-…a1b2"
+    updated_at: float = 0.0

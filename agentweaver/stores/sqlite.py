@@ -20,7 +20,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Self
 
-from agentweaver.exceptions import StoreError
+from agentweaver.exceptions import StoreConflict, StoreError
+from agentweaver.stores.encoding import clamp_limit, decode_cursor, encode_cursor
+from agentweaver.stores.encoding import dump_json as _dump
+from agentweaver.stores.encoding import load_json as _load
 from agentweaver.stores.records import (
     TERMINAL,
     ExecutionRecord,
@@ -28,6 +31,14 @@ from agentweaver.stores.records import (
     StepRecord,
     UsageRecord,
     WorkflowRecord,
+)
+from agentweaver.stores.sqlite_keys import KEY_SCHEMA, KeyTables
+from agentweaver.stores.sqlite_support import (
+    Guard,
+    Pending,
+    Transaction,
+    close_connection,
+    commit_pending,
 )
 
 log = logging.getLogger(__name__)
@@ -62,6 +73,9 @@ _SCHEMA = (
     """CREATE INDEX IF NOT EXISTS executions_by_workflow
         ON executions (owner, workflow_id, created_at)""",
     "CREATE INDEX IF NOT EXISTS executions_by_status ON executions (owner, status, created_at)",
+    # partial: only the few live executions, for list_unfinished (which repeats the WHERE)
+    """CREATE INDEX IF NOT EXISTS executions_unfinished ON executions (created_at, execution_id)
+        WHERE status IN ('queued', 'running')""",
     """CREATE TABLE IF NOT EXISTS steps (
         execution_id TEXT NOT NULL, step_id TEXT NOT NULL, node_id TEXT NOT NULL,
         agent TEXT NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL, input TEXT, output TEXT,
@@ -87,6 +101,7 @@ _SAVE_WORKFLOW = f"""INSERT INTO workflows ({_WORKFLOW_COLS}) VALUES (?, ?, ?, ?
         created_at = CASE WHEN ? THEN workflows.created_at ELSE excluded.created_at END,
         updated_at = excluded.updated_at, state_machine_arn = excluded.state_machine_arn"""
 _WORKFLOW_CREATED = "SELECT created_at FROM workflows WHERE owner = ? AND workflow_id = ?"
+_WORKFLOW_VERSION = "SELECT version FROM workflows WHERE owner = ? AND workflow_id = ?"
 _GET_WORKFLOW = f"SELECT {_WORKFLOW_COLS} FROM workflows WHERE owner = ? AND workflow_id = ?"
 _LIST_WORKFLOWS = f"""SELECT {_WORKFLOW_COLS} FROM workflows WHERE owner = ?
     ORDER BY updated_at DESC, workflow_id"""
@@ -99,7 +114,11 @@ _CREATE_EXECUTION = f"""INSERT INTO executions ({_EXECUTION_COLS})
 _GET_EXECUTION = f"SELECT {_EXECUTION_COLS} FROM executions WHERE owner = ? AND execution_id = ?"
 _LIST_EXECUTIONS = f"SELECT {_EXECUTION_COLS} FROM executions WHERE owner = ?"
 _BY_WORKFLOW, _BY_STATUS, _BEFORE = " AND workflow_id = ?", " AND status = ?", " AND created_at < ?"
+_AFTER_CURSOR = " AND (created_at, execution_id) < (?, ?)"
 _NEWEST_FIRST = " ORDER BY created_at DESC, execution_id DESC LIMIT ?"
+_EXECUTION_EXISTS = "SELECT 1 FROM executions WHERE owner = ? AND execution_id = ?"
+_LIST_UNFINISHED = f"""SELECT {_EXECUTION_COLS} FROM executions
+    WHERE status IN ('queued', 'running') ORDER BY created_at, execution_id LIMIT ?"""
 # update_execution builds its SET clause only from these fragments, never from caller text.
 # owner and execution_id are absent: they identify the row (and are its parameter names).
 _EXECUTION_SET = {
@@ -140,22 +159,6 @@ _ADD_USAGE = """INSERT INTO usage (owner, day, metric, value) VALUES (?, ?, ?, ?
 _GET_USAGE = """SELECT day, metric, value FROM usage
     WHERE owner = ? AND day >= ? AND day <= ? ORDER BY day, metric"""
 
-# Built once: json.dumps(..., default=str) would build a new encoder on every call.
-_encode = json.JSONEncoder(default=str, separators=(",", ":")).encode
-
-
-def _dump(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        return _encode(value)
-    except (TypeError, ValueError) as exc:  # circular data, non-string keys
-        raise StoreError(f"cannot store value as JSON: {exc}") from exc
-
-
-def _load(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
 
 def _workflow(r: tuple[Any, ...]) -> WorkflowRecord:
     return WorkflowRecord(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7], r[8])
@@ -179,42 +182,16 @@ def _log(r: tuple[Any, ...]) -> LogRecord:
     return LogRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _load(r[7]) or {})
 
 
-class _Guard:
-    """The store's lock for one call, turning sqlite3 errors into ``StoreError`` (a class, not
-    ``@contextmanager``, because it runs on every call on the hot path)."""
-
-    __slots__ = ("_lock",)
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        self._lock.release()
-        if isinstance(exc, sqlite3.Error):
-            raise StoreError(f"sqlite store: {exc}") from exc
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` .. ``COMMIT`` for the few writes that must also read or write twice."""
-
-    __slots__ = ("_conn",)
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        try:
-            if exc is None:
-                self._conn.execute("COMMIT")
-        finally:
-            if self._conn.in_transaction:  # the body failed, or COMMIT did
-                self._conn.execute("ROLLBACK")
+def _check_version(workflow_id: str, current: int, expected: int) -> None:
+    if current == expected:
+        return
+    if expected == 0:
+        raise StoreConflict(f"workflow {workflow_id!r} already exists")
+    if current == 0:
+        raise StoreConflict(
+            f"workflow {workflow_id!r} does not exist (expected version {expected})"
+        )
+    raise StoreConflict(f"workflow {workflow_id!r} is at version {current}, not {expected}")
 
 
 def default_store_path() -> Path:
@@ -230,43 +207,7 @@ def open_default_store() -> SQLiteStore:
     return SQLiteStore(path)
 
 
-def _commit(conn: sqlite3.Connection, pending: list[tuple[str, tuple[Any, ...]]]) -> None:
-    """Commit ``pending`` in one transaction and empty it (in place: the finalizer holds it)."""
-    if not pending:
-        return
-    batch = pending[:]
-    try:
-        with _Transaction(conn):
-            for sql, params in batch:
-                conn.execute(sql, params)
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise  # transient: the batch stays queued
-        _commit_one_by_one(conn, batch)
-    except sqlite3.Error:
-        _commit_one_by_one(conn, batch)
-    del pending[: len(batch)]
-
-
-def _commit_one_by_one(conn: sqlite3.Connection, batch: list[tuple[str, tuple[Any, ...]]]) -> None:
-    for sql, params in batch:
-        try:
-            conn.execute(sql, params)
-        except sqlite3.Error as exc:
-            log.error("sqlite store: dropped one queued write (%s): %s", sql.split()[0], exc)
-
-
-def _close(
-    conn: sqlite3.Connection, pending: list[tuple[str, tuple[Any, ...]]], guard: _Guard
-) -> None:
-    with guard:
-        try:
-            _commit(conn, pending)
-        finally:
-            conn.close()
-
-
-class SQLiteStore:
+class SQLiteStore(KeyTables):
     """The ``Store`` contract on one SQLite database; ``":memory:"`` for tests.
 
     Step records, logs, execution updates and usage are written behind: they queue and are
@@ -278,8 +219,8 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path = ":memory:", *, flush_interval: float = 0.05) -> None:
         self.path = str(path)
-        self._guard = _Guard()
-        self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        self._guard = Guard()
+        self._pending: Pending = []
         self._wake = threading.Event()
         self._flusher: threading.Thread | None = None
         self._closed = False
@@ -297,18 +238,20 @@ class SQLiteStore:
             self._conn.close()  # a half-open store would only fail later, less clearly
             raise
         # queued writes are committed even if the store is never closed (at interpreter exit)
-        self._finalizer = weakref.finalize(self, _close, self._conn, self._pending, self._guard)
+        self._finalizer = weakref.finalize(
+            self, close_connection, self._conn, self._pending, self._guard
+        )
 
     def _migrate(self) -> None:
         """Create the schema once; refuse a file written by a newer AgentWeaver."""
-        with _Transaction(self._conn):
+        with Transaction(self._conn):
             (version,) = self._conn.execute("PRAGMA user_version").fetchone()
             if version > SCHEMA_VERSION:
                 raise StoreError(
                     f"store {self.path!r} has schema version {version}; this AgentWeaver "
                     f"reads up to {SCHEMA_VERSION}; upgrade AgentWeaver"
                 )
-            for statement in _SCHEMA:
+            for statement in (*_SCHEMA, *KEY_SCHEMA):
                 self._conn.execute(statement)
             if version < SCHEMA_VERSION:
                 self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
@@ -317,26 +260,29 @@ class SQLiteStore:
 
     def _queue(self, sql: str, params: tuple[Any, ...], *, now: bool = False) -> None:
         with self._guard:
-            if self._closed:
-                raise StoreError(f"sqlite store {self.path!r} is closed")
-            self._pending.append((sql, params))
-            if now or len(self._pending) >= _FLUSH_AT or self.flush_interval <= 0:
-                self._flush()
-            elif len(self._pending) == 1:
-                if self._flusher is None:
-                    self._flusher = threading.Thread(
-                        target=self._flush_loop, name="agentweaver-sqlite-flush", daemon=True
-                    )
-                    self._flusher.start()
-                self._wake.set()
+            self._enqueue(sql, params, now=now)
+
+    def _enqueue(self, sql: str, params: tuple[Any, ...], *, now: bool = False) -> None:
+        """Queue one write (the caller holds the lock); commit at once if ``now``."""
+        self._check_open()
+        self._pending.append((sql, params))
+        if now or len(self._pending) >= _FLUSH_AT or self.flush_interval <= 0:
+            self._flush()
+        elif len(self._pending) == 1:
+            if self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=self._flush_loop, name="agentweaver-sqlite-flush", daemon=True
+                )
+                self._flusher.start()
+            self._wake.set()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"sqlite store {self.path!r} is closed")
 
     def _flush(self) -> None:
-        """Commit what is queued, in order, in one transaction (the caller holds the lock).
-
-        A busy or locked database keeps the batch queued for the next try; any other failure
-        commits the writes one by one, so one bad row cannot take the others with it.
-        """
-        _commit(self._conn, self._pending)
+        """Commit what is queued, in order, in one transaction (the caller holds the lock)."""
+        commit_pending(self._conn, self._pending)
 
     def _flush_loop(self) -> None:
         """Background committer: woken by the first queued write, commits a moment later."""
@@ -359,7 +305,11 @@ class SQLiteStore:
 
     # workflows
 
-    def save_workflow(self, record: WorkflowRecord) -> WorkflowRecord:
+    def save_workflow(
+        self, record: WorkflowRecord, *, expected_version: int | None = None
+    ) -> WorkflowRecord:
+        """Insert or replace; with ``expected_version`` only if the stored version is that
+        (``0``: no workflow yet), else ``StoreConflict``. The caller bumps ``version``."""
         now = time.time()
         updated = record.updated_at or now
         params = (
@@ -369,9 +319,13 @@ class SQLiteStore:
         )  # fmt: skip
         with self._guard:
             self._flush()
-            with _Transaction(self._conn):
+            key = (record.owner, record.workflow_id)
+            with Transaction(self._conn):
+                if expected_version is not None:
+                    row = self._conn.execute(_WORKFLOW_VERSION, key).fetchone()
+                    _check_version(record.workflow_id, 0 if row is None else row[0],
+                                   expected_version)  # fmt: skip
                 self._conn.execute(_SAVE_WORKFLOW, params)
-                key = (record.owner, record.workflow_id)
                 (created,) = self._conn.execute(_WORKFLOW_CREATED, key).fetchone()
         return replace(record, created_at=created, updated_at=updated)
 
@@ -405,8 +359,15 @@ class SQLiteStore:
         with self._guard:
             self._conn.execute(_CREATE_EXECUTION, params)
 
-    def update_execution(self, owner: str, execution_id: str, **changes: Any) -> None:
-        """Set some fields; a missing or foreign execution is left alone, silently."""
+    def update_execution(self, owner: str, execution_id: str, **changes: Any) -> bool:
+        """Set some fields; ``False`` (and nothing changed) if ``owner`` has no such execution.
+
+        The update itself is still written behind (a terminal status at once); the answer is
+        exact because it comes from a primary-key read under the same lock that queues the
+        update: creates are never queued and nothing deletes an execution, so a row that
+        exists now is the row the queued update will hit. The read costs microseconds and
+        this runs a few times per execution, not per step.
+        """
         sets, params = list[str](), list[Any]()
         for name, value in changes.items():
             fragment = _EXECUTION_SET.get(name)
@@ -414,12 +375,16 @@ class SQLiteStore:
                 raise StoreError(f"update_execution: {name!r} is not an updatable field")
             sets.append(fragment)
             params.append(_dump(value) if name in _JSON_FIELDS else value)
-        if not sets:
-            return
         sql = f"UPDATE executions SET {', '.join(sets)} WHERE owner = ? AND execution_id = ?"
         # an execution's end is committed at once: other processes see finished runs finished
         final = str(changes.get("status", "")) in TERMINAL
-        self._queue(sql, (*params, owner, execution_id), now=final)
+        with self._guard:
+            self._check_open()
+            if self._conn.execute(_EXECUTION_EXISTS, (owner, execution_id)).fetchone() is None:
+                return False
+            if sets:
+                self._enqueue(sql, (*params, owner, execution_id), now=final)
+        return True
 
     def get_execution(self, owner: str, execution_id: str) -> ExecutionRecord | None:
         with self._guard:
@@ -445,10 +410,45 @@ class SQLiteStore:
         if before is not None:
             sql += _BEFORE
             params.append(before)
-        params.append(max(1, min(int(limit), 1000)))
+        params.append(clamp_limit(limit))
         with self._guard:
             self._flush()
             rows = self._conn.execute(sql + _NEWEST_FIRST, params).fetchall()
+        return [_execution(r) for r in rows]
+
+    def page_executions(
+        self,
+        owner: str,
+        *,
+        workflow_id: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[ExecutionRecord], str | None]:
+        """Newest first (ties by id); the cursor is the last item's position, so rows added
+        between two pages neither shift nor repeat what follows (see ``stores.encoding``)."""
+        sql, params = _LIST_EXECUTIONS, list[Any]([owner])
+        for fragment, value in ((_BY_WORKFLOW, workflow_id), (_BY_STATUS, status)):
+            if value is not None:
+                sql += fragment
+                params.append(str(value))
+        if cursor is not None:
+            sql += _AFTER_CURSOR
+            params.extend(decode_cursor(cursor))
+        size = clamp_limit(limit)
+        params.append(size + 1)  # one more than asked: whether a next page exists
+        with self._guard:
+            self._flush()
+            rows = self._conn.execute(sql + _NEWEST_FIRST, params).fetchall()
+        items = [_execution(r) for r in rows[:size]]
+        more = len(rows) > size
+        return items, encode_cursor(items[-1].created_at, items[-1].execution_id) if more else None
+
+    def list_unfinished(self, limit: int = 1000) -> list[ExecutionRecord]:
+        """Every owner's queued/running executions, oldest first (recovery after a restart)."""
+        with self._guard:
+            self._flush()
+            rows = self._conn.execute(_LIST_UNFINISHED, (max(0, int(limit)),)).fetchall()
         return [_execution(r) for r in rows]
 
     # steps

@@ -91,6 +91,7 @@ class Execution:
         self.records: dict[str, StepRecord] = {}
         self.errors: list[Exception] = []
         self.seq = 0
+        self.workflow_id = workflow.name
 
     def emit(self, event: Event) -> None:
         if event.kind in ("step_started", "step_succeeded", "step_failed"):

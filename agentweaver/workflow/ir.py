@@ -338,6 +338,8 @@ def build_workflow(
     builder = _Builder(definition, set(definition.agents))
     builder.extra_tools = extra_tools or set()
     builder.check_agents()
+    if builder.issues and definition.flow is None:  # a flow derived from bad agent names
+        raise WorkflowValidationError(builder.issues, source)
     root = builder.build(definition.effective_flow(), "flow", builder.default_on_error)
     if builder.issues:
         raise WorkflowValidationError(builder.issues, source)

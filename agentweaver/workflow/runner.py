@@ -148,8 +148,13 @@ class LocalRunner:
         agents: Mapping[str, Agent] | None = None,
         execution_id: str | None = None,
         workflow_id: str | None = None,
+        queued: bool = False,
     ) -> WorkflowResult:
-        """Run to the end. Failures are in the result (status ``failed``), not raised."""
+        """Run to the end. Failures are in the result (status ``failed``), not raised.
+
+        ``queued``: the execution's record already exists (an API created it ``queued``);
+        the run marks it running instead of creating it.
+        """
         ir, bound = _resolve(workflow)
         bound.update(agents or {})
         execution_id = execution_id or uuid.uuid4().hex
@@ -165,9 +170,14 @@ class LocalRunner:
             sandbox_root=self.sandbox_root,
         )
         run = Execution(self, ir, execution_id, deps, dict(context or {}))
+        run.workflow_id = workflow_id or ir.name
         deps.emit = run.emit
         store = self.store
-        if store is not None:
+        if store is not None and queued:
+            store.update_execution(self.owner, execution_id, status="running",
+                                   started_at=started_wall)  # fmt: skip
+            store.append_log(execution_id, "INFO", f"execution of {ir.name!r} started")
+        elif store is not None:
             store.create_execution(
                 ExecutionRecord(
                     owner=self.owner,
@@ -213,7 +223,8 @@ class LocalRunner:
         spent = Totals(result.steps)
         result.input_tokens, result.output_tokens = spent.input_tokens, spent.output_tokens
         result.total_cost = spent.cost
-        ended = started_wall + result.execution_time
+        # never before the steps' own wall-clock times, even when the clocks drift apart
+        ended = max(started_wall + result.execution_time, time.time())
         error = result.errors[-1] if result.errors and result.status != "succeeded" else None
         error_dict = error.to_dict() if isinstance(error, AgentWeaverError) else None
         if self.store is not None:
@@ -241,4 +252,5 @@ class LocalRunner:
             ended_at=ended,
             seconds=result.execution_time,
             spent=Totals(result.steps),
+            workflow_id=run.workflow_id,
         )

@@ -130,6 +130,38 @@ class StepFunctionsHarness:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_id} still RUNNING after {timeout}s")
             time.sleep(0.002)
+        history = self._settled_history(arn)
+        output = described.get("output")
+        return SfnRun(
+            execution_arn=arn,
+            status=described["status"],
+            output=_json_or_text(output),
+            error=described.get("error"),
+            cause=described.get("cause"),
+            history=history,
+        )
+
+    def _settled_history(self, arn: str) -> list[dict[str, Any]]:
+        """The history once moto's worker threads stop adding to it.
+
+        moto marks an execution terminal before aborted Map/Parallel branches finish
+        unwinding in their threads; reading the history meanwhile can race the list
+        being appended to. Read until two reads agree.
+        """
+        previous: list[dict[str, Any]] | None = None
+        for _ in range(500):
+            try:
+                history = self._history(arn)
+            except Exception:  # moto serialising a list another thread is appending to
+                time.sleep(0.01)
+                continue
+            if previous is not None and len(previous) == len(history):
+                return history
+            previous = history
+            time.sleep(0.02)
+        raise TimeoutError(f"history of {arn} never settled")
+
+    def _history(self, arn: str) -> list[dict[str, Any]]:
         history: list[dict[str, Any]] = []
         token: str | None = None
         while True:
@@ -140,16 +172,7 @@ class StepFunctionsHarness:
             history.extend(page["events"])
             token = page.get("nextToken")
             if not token:
-                break
-        output = described.get("output")
-        return SfnRun(
-            execution_arn=arn,
-            status=described["status"],
-            output=_json_or_text(output),
-            error=described.get("error"),
-            cause=described.get("cause"),
-            history=history,
-        )
+                return history
 
 
 _TREES: dict[str, Any] = {}

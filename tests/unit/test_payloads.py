@@ -290,8 +290,9 @@ def test_environment_from_env(lambda_env: Path, monkeypatch: pytest.MonkeyPatch)
 def test_environment_problems_name_the_variable(
     lambda_env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str | None, named: str
 ) -> None:
-    if value is None:
+    if value is None:  # no workflow files and no store to find saved workflows in
         monkeypatch.delenv(name)
+        monkeypatch.delenv("AGENTWEAVER_STORE")
     else:
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigurationError, match=named):

@@ -837,3 +837,9 @@ def test_examples_exist() -> None:
         "research_team.yaml",
         "support_triage.yaml",
     }
+
+
+def test_a_mode_derived_flow_over_bad_agent_names_is_a_validation_error() -> None:
+    issue = only("name: t\nmode: conditional\nagents:\n  r: {role: R}\n  '0': {role: Z}\n")
+    assert issue.path == "agents.0"
+    assert "start with a letter" in issue.message

@@ -1,0 +1,71 @@
+"""``create_app(services)``: the FastAPI application, for every deployment."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from agentweaver import __version__
+from agentweaver.api.errors import install_error_handlers
+from agentweaver.api.routers import executions, keys, system, usage, workflows
+from agentweaver.api.services import Services
+
+__all__ = ["create_app"]
+
+
+def create_app(services: Services, *, manage_executor: bool = True) -> FastAPI:
+    """The API over ``services``; with ``manage_executor`` it starts and stops the executor."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manage_executor:
+            await services.executor.start()
+        yield
+        if manage_executor:
+            await services.executor.close()
+
+    app = FastAPI(
+        title="AgentWeaver API",
+        version=__version__,
+        description="Create multi-agent workflows, run them, watch them and see what they cost.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    for module in (workflows, executions, usage, keys, system):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def around(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > services.max_body_bytes:
+            response: Response = JSONResponse(
+                {"detail": f"request body over {services.max_body_bytes} bytes",
+                 "type": "PayloadTooLarge"}, status_code=413)  # fmt: skip
+        else:
+            response = await call_next(request)
+        response.headers["x-request-id"] = request.state.request_id
+        _count(services, request, response.status_code)
+        return response
+
+    return app
+
+
+def _count(services: Services, request: Request, status: int) -> None:
+    route = request.scope.get("route")
+    endpoint = getattr(route, "path", "unmatched")
+    if services.metrics is not None:
+        services.metrics.api_calls.labels(endpoint, request.method, str(status)).inc()
+    owner = getattr(request.state, "owner", None)
+    if owner and endpoint not in ("/health", "/metrics"):  # per-tenant API calls per day
+        day = datetime.fromtimestamp(time.time(), UTC).strftime("%Y-%m-%d")
+        services.store.add_usage(owner, day, {"api_calls": 1})

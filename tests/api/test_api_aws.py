@@ -1,0 +1,178 @@
+"""The same scenario on the AWS side: DynamoDB store and Step Functions (moto executes the
+compiled ASL, the agent-step handler runs in-process), through FastAPI's test client and
+through the Mangum handler with API Gateway HTTP API v2 events; Cognito JWTs signed by a
+test key pool."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt as pyjwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi.testclient import TestClient
+from support.api import DEFINITION, Api, create, wait
+from support.moto_sfn import StepFunctionsHarness, step_functions
+
+from agentweaver.api import Services, create_app
+from agentweaver.api.auth import Authenticator
+from agentweaver.aws.dynamodb_store import DynamoDBStore
+from agentweaver.aws.lambda_env import StoreWorkflows
+from agentweaver.aws.sfn_executor import StepFunctionsExecutor
+from agentweaver.keys.vault import LocalKeyVault
+from agentweaver.models.test import TestModel
+from agentweaver.runtime.payloads import DirectoryPayloads
+from agentweaver.runtime.serverless import StepEnvironment
+from agentweaver.security.jwt import CognitoVerifier
+
+REGION, POOL, CLIENT = "us-east-1", "us-east-1_TestPool", "console-client"
+ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{POOL}"
+
+
+class Pool:
+    """A Cognito user pool stand-in: an RSA key, its JWKS, and tokens for any user."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = pyjwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
+        self.jwks = {"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]}
+
+    def token(self, sub: str, **claims: Any) -> str:
+        now = int(time.time())
+        body = {"sub": sub, "iss": ISSUER, "aud": CLIENT, "token_use": "id", "iat": now,
+                "exp": now + 600, **claims}  # fmt: skip
+        return pyjwt.encode(body, self.key, algorithm="RS256", headers={"kid": "k1"})
+
+
+@pytest.fixture
+def aws(tmp_path: Path) -> Iterator[tuple[TestClient, Services, Pool, StepFunctionsHarness]]:
+    pool = Pool()
+    with step_functions() as sfn:
+        store = DynamoDBStore(table_prefix="aw-test", region=REGION, create_tables=True)
+        sfn.use(
+            StepEnvironment(
+                workflows=StoreWorkflows(store),
+                store=store,
+                payloads=DirectoryPayloads(tmp_path / "payloads"),
+                model_override=TestModel(),
+            )
+        )
+        executor = StepFunctionsExecutor(
+            store,
+            function_arn=sfn.function_arn,
+            role_arn=sfn.role_arn,
+            prefix="aw-test",
+            client=sfn.sfn,
+        )
+        verifier = CognitoVerifier(REGION, POOL, CLIENT, fetch_jwks=lambda url: pool.jwks)
+        services = Services(
+            store=store,
+            executor=executor,
+            auth=Authenticator(store, jwt=verifier),
+            vault=LocalKeyVault(tmp_path),
+            compile_options={"function_arn": sfn.function_arn},
+        )
+        with TestClient(create_app(services, manage_executor=False)) as client:
+            yield client, services, pool, sfn
+
+
+def test_create_execute_poll_logs_usage_on_step_functions(aws: Any) -> None:
+    client, services, pool, _ = aws
+    api = Api(client, pool.token("tenant-a"))
+    workflow = create(api)
+    assert workflow["id"]
+    record = services.store.get_workflow("tenant-a", workflow["id"])
+    assert record.state_machine_arn  # one state machine per workflow version
+    accepted = api.post(f"/workflows/{workflow['id']}/execute", json={"input_data": "hi"}).json()
+    done = wait(api, accepted["execution_id"], timeout=30)
+    assert done["status"] == "succeeded", done
+    assert [s["step_id"] for s in done["step_records"]] == ["researcher", "writer"]
+    logs = api.get(f"/executions/{accepted['execution_id']}/logs").json()["logs"]
+    assert any("execution succeeded" in entry["message"] for entry in logs)
+    usage = api.get("/usage").json()
+    assert usage["totals"]["executions"] == 1
+    assert usage["totals"]["input_tokens"] == done["input_tokens"] > 0
+    # another tenant sees none of it
+    other = Api(client, pool.token("tenant-b"))
+    assert other.get(f"/executions/{accepted['execution_id']}").status_code == 404
+    assert other.get("/workflows/").json() == []
+
+
+def test_expired_or_foreign_tokens_are_refused(aws: Any) -> None:
+    client, _, pool, _ = aws
+    expired = pool.token("a", exp=int(time.time()) - 3600, iat=int(time.time()) - 7200)
+    wrong_aud = pool.token("a", aud="someone-else")
+    for token in (expired, wrong_aud, Pool().token("a")):
+        response = client.get("/workflows/", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, token
+
+
+def _v2_event(
+    method: str, path: str, token: str, body: Any = None, query: str = ""
+) -> dict[str, Any]:
+    raw = json.dumps(body).encode() if body is not None else b""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "authorization": f"Bearer {token}",
+            "content-type": "application/json",
+            "host": "api.example.com",
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "requestId": "r1",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "24/Nov/2026:20:00:00 +0000",
+            "timeEpoch": int(time.time() * 1000),
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.9",
+                "userAgent": "test",
+            },
+        },
+        "body": base64.b64encode(raw).decode() if raw else None,
+        "isBase64Encoded": bool(raw),
+    }
+
+
+def test_through_mangum_with_http_api_v2_events(aws: Any) -> None:
+    from mangum import Mangum
+
+    client, _, pool, _ = aws
+    handler = Mangum(client.app, lifespan="off")
+    token = pool.token("tenant-m")
+    created = handler(_v2_event("POST", "/workflows/", token, DEFINITION), None)
+    assert created["statusCode"] == 201, created
+    wid = json.loads(created["body"])["id"]
+    started = handler(
+        _v2_event("POST", f"/workflows/{wid}/execute", token, {"input_data": 1}), None
+    )
+    assert started["statusCode"] == 202
+    eid = json.loads(started["body"])["execution_id"]
+    deadline = time.monotonic() + 30
+    while True:
+        got = handler(_v2_event("GET", f"/executions/{eid}", token), None)
+        status = json.loads(got["body"])["status"]
+        if status in ("succeeded", "failed"):
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert status == "succeeded"
+    usage = handler(_v2_event("GET", "/usage", token), None)
+    assert json.loads(usage["body"])["totals"]["executions"] == 1
+    unauthorised = handler(_v2_event("GET", "/workflows/", "bad"), None)
+    assert unauthorised["statusCode"] == 401
