@@ -22,12 +22,12 @@ run: $(STAMP)
 		--input "How are small teams using LLM agents in production?" --offline-fallback
 
 test: $(STAMP)
-	$(BIN)/ruff check agentweaver tests benchmarks examples functions statemachines
+	$(BIN)/ruff check --no-cache agentweaver tests benchmarks examples functions statemachines
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check agentweaver tests benchmarks examples functions statemachines
+	$(BIN)/ruff check --no-cache agentweaver tests benchmarks examples functions statemachines
 	$(BIN)/ruff format --check agentweaver tests benchmarks examples functions statemachines
 
 typecheck: $(STAMP)

@@ -10,10 +10,10 @@ _HANDLER: Any = None
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _HANDLER
     if _HANDLER is None:
-        from agentweaver.aws.api_env import services_from_env
         from mangum import Mangum
 
         from agentweaver.api import create_app
+        from agentweaver.aws.api_env import services_from_env
 
         _HANDLER = Mangum(create_app(services_from_env(), manage_executor=False), lifespan="off")
     result: dict[str, Any] = _HANDLER(event, context)
