@@ -7,20 +7,33 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from agentweaver import __version__
+from agentweaver.api.console import mount_console
 from agentweaver.api.errors import install_error_handlers
-from agentweaver.api.routers import executions, keys, system, usage, workflows
+from agentweaver.api.routers import (
+    catalog,
+    events,
+    executions,
+    keys,
+    system,
+    usage,
+    workflows,
+)
 from agentweaver.api.services import Services
 
 __all__ = ["create_app"]
 
 
-def create_app(services: Services, *, manage_executor: bool = True) -> FastAPI:
-    """The API over ``services``; with ``manage_executor`` it starts and stops the executor."""
+def create_app(
+    services: Services, *, manage_executor: bool = True, console_dir: Path | None = None
+) -> FastAPI:
+    """The API over ``services``; with ``manage_executor`` it starts and stops the executor.
+    ``console_dir``: a built web console to serve at ``/`` (else ``/`` answers a hint)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,8 +51,9 @@ def create_app(services: Services, *, manage_executor: bool = True) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (workflows, executions, usage, keys, system):
+    for module in (workflows, executions, events, usage, keys, catalog, system):
         app.include_router(module.router)
+    mount_console(app, console_dir)  # after the API routes, so they keep precedence
 
     @app.middleware("http")
     async def around(

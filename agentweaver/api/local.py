@@ -41,12 +41,17 @@ def local_services(
     model_override: Model | str | None = None,
     max_concurrent: int = 4,
     owner: str = "local",
+    code_modules: tuple[str, ...] | None = None,
 ) -> tuple[Services, str]:
-    """The services of an embedded server, and its local token (printed by ``serve``)."""
+    """The services of an embedded server, and its local token (printed by ``serve``).
+    ``code_modules``: the project's agent modules, imported now (see ``runtime.user_code``);
+    by default those ``AGENTWEAVER_MODULES`` names."""
     from agentweaver.keys.vault import LocalKeyVault, VaultKeySource
+    from agentweaver.runtime.user_code import load_user_modules, modules_from_env
     from agentweaver.security.local_token import load_or_create_local_token
     from agentweaver.stores.sqlite import SQLiteStore
 
+    modules = load_user_modules(modules_from_env() if code_modules is None else code_modules)
     home.mkdir(parents=True, exist_ok=True)
     store = SQLiteStore(home / "agentweaver.db")
     vault = LocalKeyVault(home)
@@ -61,4 +66,6 @@ def local_services(
         on_finished=metrics.finished,
     )
     auth = Authenticator(store, local_token=token, local_owner=owner)
-    return Services(store=store, executor=executor, auth=auth, vault=vault, metrics=metrics), token
+    services = Services(store=store, executor=executor, auth=auth, vault=vault, metrics=metrics,
+                        code_modules=modules)  # fmt: skip
+    return services, token

@@ -2,12 +2,14 @@
 
 * ``AGENTWEAVER_WORKFLOWS``: a directory of workflow files packaged with the function
   (YAML/JSON); a Task's ``workflow`` names one by its workflow name.
-* ``AGENTWEAVER_STORE``: ``sqlite:///path`` (the DynamoDB store is selected here once it
-  exists); unset means steps are not recorded.
+* ``AGENTWEAVER_STORE``: ``dynamodb`` (tables ``AGENTWEAVER_TABLE_PREFIX``-*) or
+  ``sqlite:///path``; unset means steps are not recorded.
 * ``AGENTWEAVER_PAYLOAD_BUCKET`` (+ ``AGENTWEAVER_PAYLOAD_PREFIX``): offloaded payloads in
   S3; or ``AGENTWEAVER_PAYLOAD_DIR`` for a directory. ``AGENTWEAVER_OFFLOAD_BYTES`` sets the
   threshold (default 65536).
 * ``AGENTWEAVER_MODEL_OVERRIDE``: one model for every step (``test`` for dry runs).
+* ``AGENTWEAVER_MODULES``: the project's own modules (agents as code), imported at start.
+* ``AGENTWEAVER_KMS_KEY_ID``: the key that decrypts each owner's stored provider keys.
 
 Every problem is a ``ConfigurationError`` naming the variable, raised on the first call.
 """
@@ -16,11 +18,14 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from agentweaver.exceptions import ConfigurationError, DefinitionError
+from agentweaver.models.keys import KeySource
 from agentweaver.runtime.payloads import DirectoryPayloads, PayloadStore
 from agentweaver.runtime.serverless import LoadedWorkflow, StepEnvironment, WorkflowSource
+from agentweaver.runtime.user_code import load_user_modules, modules_from_env
 from agentweaver.stores.base import Store
 from agentweaver.workflow.binding import bind_agents
 
@@ -134,6 +139,7 @@ def environment_from_env() -> StepEnvironment:
         from agentweaver.models.registry import infer_model
 
         model = infer_model(override)
+    load_user_modules(modules_from_env())
     workflows: WorkflowSource
     if root:
         workflows = DirectoryWorkflows(root)
@@ -146,4 +152,18 @@ def environment_from_env() -> StepEnvironment:
         payloads=_payloads(),
         model_override=model,
         offload_bytes=offload,
+        keys_for=_keys_for(store),
     )
+
+
+def _keys_for(store: Store | None) -> Callable[[str], KeySource] | None:
+    """Each owner's provider keys from the store, decrypted by KMS one at a time as a step
+    needs them (``AGENTWEAVER_KMS_KEY_ID``); without a key id, the function's environment."""
+    key_id = os.environ.get("AGENTWEAVER_KMS_KEY_ID", "")
+    if not key_id or store is None:
+        return None
+    from agentweaver.aws.kms_vault import KmsKeyVault
+    from agentweaver.keys.vault import VaultKeySource
+
+    vault = KmsKeyVault(key_id)
+    return lambda owner: VaultKeySource(store, vault, owner)

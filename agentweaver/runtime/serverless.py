@@ -74,7 +74,13 @@ class StepEnvironment:
     offload_bytes: int = 64 * 1024
     sandbox_root: Path | None = None
     clock: Callable[[], float] = time.time
+    # (name, value, unit): CloudWatch metrics on AWS (``aws.observability``), else nothing
+    on_metric: Callable[[str, float, str], None] | None = None
     _seq: int = field(default=0, repr=False)
+
+    def metric(self, name: str, value: float, unit: str = "Count") -> None:
+        if self.on_metric is not None:
+            self.on_metric(name, value, unit)
 
     def next_seq(self) -> int:
         """Start order of steps across one process; distinct, increasing (microseconds)."""
@@ -193,7 +199,14 @@ def _run_step(request: StepEvent, env: StepEnvironment, loaded: LoadedWorkflow, 
         sandbox_root=env.sandbox_root,
         clock=env.clock,
     )
-    return asyncio.run(execute_step(step, deps)).output
+    started = time.perf_counter()
+    try:
+        return asyncio.run(execute_step(step, deps)).output
+    except Exception:
+        env.metric("StepsFailed", 1)
+        raise
+    finally:
+        env.metric("StepDuration", (time.perf_counter() - started) * 1000, "Milliseconds")
 
 
 def _budget(workflow: Workflow, store: Store | None, request: StepEvent) -> BudgetTracker:
@@ -274,8 +287,12 @@ def _finish(request: StepEvent, env: StepEnvironment, payloads: Payloads) -> dic
     store = env.store
     output = payloads.resolve(state.value) if request.status == "succeeded" else None
     error = _error_dict(request.error) if request.status == "failed" else None
-    if store is not None:
-        _record_finish(store, request, env.clock(), output, error)
+    spent = _record_finish(store, request, env.clock(), output, error) if store else None
+    if spent is not None:
+        succeeded = request.status == "succeeded"
+        env.metric("ExecutionsSucceeded" if succeeded else "ExecutionsFailed", 1)
+        env.metric("CostUSD", spent.cost or 0.0, "None")
+        env.metric("Tokens", spent.input_tokens + spent.output_tokens)
     return {"status": request.status, "value": state.value, "error": error}
 
 
@@ -301,7 +318,9 @@ def _record_finish(
     now: float,
     output: Any,
     error: dict[str, Any] | None,
-) -> None:
+) -> Totals | None:
+    """What the run spent, when this call made the record terminal (a redelivered finish
+    does not, and answers ``None``)."""
     steps: list[StepRecord] = store.list_steps(request.execution_id)
     record = store.get_execution(request.owner, request.execution_id)
     if record is None:  # started without the API (a console, a test): make the record now
@@ -317,7 +336,8 @@ def _record_finish(
         )
         store.create_execution(record)
     elif record.status in ("succeeded", "failed", "cancelled", "timed_out"):
-        return  # already terminal: a redelivered finish changes nothing
+        return None  # already terminal: a redelivered finish changes nothing
+    spent = Totals(steps)
     record_finish(
         store,
         request.owner,
@@ -327,9 +347,10 @@ def _record_finish(
         error=error,
         ended_at=now,
         seconds=max(0.0, now - (record.started_at or now)),
-        spent=Totals(steps),
+        spent=spent,
         workflow_id=record.workflow_id,
     )
+    return spent
 
 
 def error_of(exc: BaseException) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from agentweaver.policies import Budget, RetryPolicy
+from agentweaver.triggers.spec import TriggerSpec
 from agentweaver.workflow.conditions import Condition, validate_path
 
 __all__ = [
@@ -212,6 +213,11 @@ class WorkflowDefinition(BaseModel):
     tool_settings: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="per tool name: its configuration (allowed hosts, database URL, headers...)",
+    )
+    triggers: list[TriggerSpec] = Field(
+        default_factory=list,
+        max_length=20,
+        description="what starts the workflow by itself: s3 objects, events, schedules",
     )
     # line of each path in the YAML it was parsed from, so later checks can cite lines
     _source_lines: dict[str, int] = PrivateAttr(default_factory=dict)

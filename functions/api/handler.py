@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentweaver.aws.observability import LambdaObservability
+
 _HANDLER: Any = None
+OBSERVE = LambdaObservability("api")
 
 
+@OBSERVE.wrap
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _HANDLER
     if _HANDLER is None:

@@ -176,3 +176,52 @@ def test_through_mangum_with_http_api_v2_events(aws: Any) -> None:
     assert json.loads(usage["body"])["totals"]["executions"] == 1
     unauthorised = handler(_v2_event("GET", "/workflows/", "bad"), None)
     assert unauthorised["statusCode"] == 401
+
+
+def test_saving_a_workflow_keeps_its_schedules_in_step(aws: Any) -> None:
+    import boto3
+
+    from agentweaver.aws.schedules import EventBridgeSchedules
+
+    client, services, pool, sfn = aws
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    scheduler.create_schedule_group(Name="aw-test")
+    services.schedules = EventBridgeSchedules(
+        "aw-test", role_arn=sfn.role_arn, target_arn=sfn.function_arn, client=scheduler
+    )
+    api = Api(client, pool.token("tenant-s"))
+    nightly = {**DEFINITION, "triggers": [{"schedule": "cron(0 2 * * ? *)"}]}
+    workflow = create(api, nightly)
+
+    def expressions() -> list[str]:
+        listed = scheduler.list_schedules(GroupName="aw-test")["Schedules"]
+        return [scheduler.get_schedule(Name=s["Name"], GroupName="aw-test")["ScheduleExpression"]
+                for s in listed]  # fmt: skip
+
+    assert expressions() == ["cron(0 2 * * ? *)"]
+    hourly = {**DEFINITION, "triggers": [{"schedule": "rate(1 hour)"}]}
+    updated = api.put(f"/workflows/{workflow['id']}", json={"definition": hourly, "version": 1})
+    assert updated.status_code == 200, updated.text
+    assert expressions() == ["rate(1 hour)"]
+    assert api.delete(f"/workflows/{workflow['id']}").status_code == 204
+    assert expressions() == []
+
+
+def test_no_secret_reaches_a_log_at_debug(aws: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")  # every logger: ours, FastAPI's, botocore's, moto's
+    client, _, pool, _ = aws
+    jwt = pool.token("tenant-d")
+    api = Api(client, jwt)
+    provider_key = "sk-proj-DEBUGCHECK-0123456789abcdef"
+    assert api.put("/me/provider-keys/openai", json={"key": provider_key}).status_code == 200
+    created = api.post("/me/api-keys", json={"name": "ci"}).json()
+    assert client.get("/workflows/", headers={"X-API-Key": created["key"]}).status_code == 200
+    workflow = create(api)
+    run = api.post(f"/workflows/{workflow['id']}/execute", json={"input_data": "x"}).json()
+    assert wait(api, run["execution_id"], timeout=30)["status"] == "succeeded"
+    refused = client.get("/workflows/", headers={"Authorization": "Bearer not-a-jwt"})
+    assert refused.status_code == 401
+    assert caplog.records
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (jwt, jwt.split(".")[2], created["key"], provider_key):
+        assert secret not in logged

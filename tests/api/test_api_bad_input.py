@@ -26,7 +26,7 @@ def test_function_agents_are_refused_over_the_api(api: Api) -> None:
            "writer": {"role": "W", "model": "test", "function": "os:system"}}}  # fmt: skip
     response = api.post("/workflows/", json=bad)
     assert response.status_code == 422
-    assert "functions are not accepted" in response.text
+    assert "not in this deployment's agent modules" in response.text
 
 
 def test_oversized_body_is_413(api: Api) -> None:

@@ -151,3 +151,17 @@ def test_with_the_key_source(vault: KmsKeyVault) -> None:
     rows.put_provider_key(replace(record, owner="globex"))  # copied to another tenant
     with pytest.raises(KeyVaultError):
         VaultKeySource(rows, vault, "globex").get("anthropic", [])  # type: ignore[arg-type]
+
+
+def test_the_plaintext_never_reaches_a_log_even_botocores_at_debug(
+    vault: KmsKeyVault, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")  # every logger, botocore's request and response dumps included
+    ciphertext = vault.encrypt("team-a", SECRET)
+    assert vault.decrypt("team-a", ciphertext) == SECRET
+    assert caplog.records, "nothing was logged: the check would prove nothing"
+    encoded = base64.b64encode(SECRET.encode()).decode()
+    for record in caplog.records:
+        text = record.getMessage()
+        assert SECRET not in text, record.name
+        assert encoded not in text, record.name

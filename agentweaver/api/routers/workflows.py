@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Annotated, Any
@@ -16,26 +17,35 @@ from agentweaver.api.schemas import (
     WorkflowPublic,
     WorkflowUpdate,
 )
-from agentweaver.exceptions import ValidationIssue, WorkflowValidationError
-from agentweaver.stores.records import ExecutionRecord, WorkflowRecord
+from agentweaver.exceptions import (
+    AgentWeaverError,
+    StoreError,
+    ValidationIssue,
+    WorkflowValidationError,
+)
+from agentweaver.executors.start import start_execution
+from agentweaver.runtime.user_code import allowed_function
+from agentweaver.stores.records import WorkflowRecord
 from agentweaver.workflow.definition import WorkflowDefinition
 from agentweaver.workflow.ir import Workflow, build_workflow
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 
-IDEMPOTENCY_SECONDS = 24 * 3600
-
-
 def _services(request: Request) -> Any:
     return request.app.state.services
 
 
-def _check(definition: WorkflowDefinition) -> Workflow:
-    """The IR, or 422 with every problem; code-importing fields are refused over the API."""
+def _check(definition: WorkflowDefinition, request: Request) -> Workflow:
+    """The IR, or 422 with every problem. A definition is a tenant's data: it may name only
+    functions of the deployment's own modules (agents as code), never any importable path."""
+    modules = _services(request).code_modules
     issues = [
-        ValidationIssue(f"agents.{name}.function", "functions are not accepted over the API: "
-                        "package your agent code with the deployment and reference the agent")
-        for name, spec in definition.agents.items() if spec.function
+        ValidationIssue(f"agents.{name}.function",
+                        f"{spec.function!r} is not in this deployment's agent modules "
+                        f"({', '.join(modules) or 'none configured'}): package your agent code "
+                        "with the deployment ([tool.agentweaver] modules) and reference it there")
+        for name, spec in definition.agents.items()
+        if spec.function and not allowed_function(spec.function, modules)
     ]  # fmt: skip
     search = definition.tool_settings.get("web_search", {})
     if "function" in search:
@@ -63,7 +73,7 @@ def _get(request: Request, owner: str, workflow_id: str) -> WorkflowRecord:
 async def create_workflow(
     definition: WorkflowDefinition, principal: CurrentPrincipal, request: Request
 ) -> WorkflowPublic:
-    _check(definition)
+    _check(definition, request)
     now = time.time()
     record = WorkflowRecord(
         owner=principal.owner,
@@ -77,16 +87,17 @@ async def create_workflow(
     )
     services = _services(request)
     record = await services.executor.prepare(record)
+    await _sync_schedules(services, record)
     saved = services.store.save_workflow(record, expected_version=0)
     return WorkflowPublic.of(saved)
 
 
 @router.post("/validate", tags=["workflows"])
 def validate_workflow(
-    definition: WorkflowDefinition, principal: CurrentPrincipal
+    definition: WorkflowDefinition, principal: CurrentPrincipal, request: Request
 ) -> dict[str, Any]:
     """Check a definition without saving it (the console's live validation)."""
-    workflow = _check(definition)
+    workflow = _check(definition, request)
     return {"valid": True, "agents": sorted(workflow.agents), "steps": len(workflow.agent_steps())}
 
 
@@ -115,7 +126,7 @@ async def update_workflow(
     workflow_id: str, body: WorkflowUpdate, principal: CurrentPrincipal, request: Request
 ) -> WorkflowPublic:
     current = _get(request, principal.owner, workflow_id)
-    _check(body.definition)
+    _check(body.definition, request)
     if body.version != current.version:
         raise HTTPException(
             409,
@@ -134,15 +145,37 @@ async def update_workflow(
     )
     services = _services(request)
     record = await services.executor.prepare(record)
+    await _sync_schedules(services, record)
     saved = services.store.save_workflow(record, expected_version=current.version)
     return WorkflowPublic.of(saved)
 
 
 @router.delete("/{workflow_id}", status_code=204)
-def delete_workflow(workflow_id: str, principal: CurrentPrincipal, request: Request) -> Response:
-    if not _services(request).store.delete_workflow(principal.owner, workflow_id):
+async def delete_workflow(
+    workflow_id: str, principal: CurrentPrincipal, request: Request
+) -> Response:
+    services = _services(request)
+    if not services.store.delete_workflow(principal.owner, workflow_id):
         raise HTTPException(404, f"workflow {workflow_id!r} not found")
+    if services.schedules is not None:
+        await _schedules_call(services.schedules.remove, principal.owner, workflow_id)
     return Response(status_code=204)
+
+
+async def _sync_schedules(services: Any, record: WorkflowRecord) -> None:
+    """Before the save lands: a failure answers 503 and leaves the old version in place."""
+    if services.schedules is not None:
+        await _schedules_call(services.schedules.sync, record)
+
+
+async def _schedules_call(call: Any, *args: Any) -> None:
+    try:
+        await asyncio.to_thread(call, *args)
+    except AgentWeaverError:
+        raise
+    except Exception as exc:  # the scheduler service refused or is unreachable
+        raise StoreError(f"the workflow's schedules could not be updated "
+                         f"({type(exc).__name__}); try again") from exc  # fmt: skip
 
 
 @router.get("/{workflow_id}/asl")
@@ -151,7 +184,7 @@ def get_asl(workflow_id: str, principal: CurrentPrincipal, request: Request) -> 
     from agentweaver.compiler import compile_workflow
 
     record = _get(request, principal.owner, workflow_id)
-    ir = _check(WorkflowDefinition.model_validate(record.definition))
+    ir = _check(WorkflowDefinition.model_validate(record.definition), request)
     options = dict(_services(request).compile_options)
     return compile_workflow(ir, workflow_ref=f"{workflow_id}@{record.version}", **options)
 
@@ -166,26 +199,9 @@ async def execute_workflow(
 ) -> ExecutionAccepted:
     services = _services(request)
     record = _get(request, principal.owner, workflow_id)
-    execution_id = uuid.uuid4().hex
-    if idempotency_key:
-        winner = services.store.claim_idempotency_key(
-            principal.owner, f"execute:{workflow_id}:{idempotency_key}", execution_id,
-            time.time() + IDEMPOTENCY_SECONDS,
-        )  # fmt: skip
-        if winner != execution_id:  # a retried request: the first one's execution
-            existing = services.store.get_execution(principal.owner, winner)
-            status = existing.status if existing is not None else "queued"
-            return ExecutionAccepted(execution_id=winner, status=status)
-    now = time.time()
-    execution = ExecutionRecord(
-        owner=principal.owner,
-        execution_id=execution_id,
-        workflow_id=workflow_id,
-        workflow_name=record.name,
-        status="queued",
-        input=body.input_data if body is not None else None,
-        created_at=now,
-    )
-    services.store.create_execution(execution)
-    await services.executor.submit(execution, record)
-    return ExecutionAccepted(execution_id=execution_id, status="queued")
+    key = f"execute:{workflow_id}:{idempotency_key}" if idempotency_key else None
+    started = await start_execution(
+        services.store, services.executor, record,
+        body.input_data if body is not None else None, idempotency_key=key,
+    )  # fmt: skip
+    return ExecutionAccepted(execution_id=started.execution_id, status=started.status)
