@@ -22,12 +22,13 @@ INPUT = "How do small teams run LLM agents in production?"
 
 def measure() -> list[tuple[str, int, int, float]]:
     """(example, agent steps, transitions, transitions per step) for every example."""
-    from build import example_files, load_example  # statemachines/build.py
     from support.conformance import run_sfn
     from support.moto_sfn import step_functions
 
     from agentweaver.models.test import TestModel
     from agentweaver.workflow.binding import bind_agents
+
+    from build import example_files, load_example  # statemachines/build.py
 
     rows = []
     with step_functions() as harness:
