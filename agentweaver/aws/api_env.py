@@ -13,17 +13,17 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from agentweaver.api.auth import Authenticator
-from agentweaver.api.services import Services
 from agentweaver.exceptions import ConfigurationError
 from agentweaver.runtime.user_code import load_user_modules, modules_from_env
+from agentweaver.security.authenticator import Authenticator
 
 if TYPE_CHECKING:
+    from agentweaver.api.services import Services
     from agentweaver.aws.schedules import EventBridgeSchedules
     from agentweaver.aws.sfn_executor import StepFunctionsExecutor
     from agentweaver.stores.base import Store
 
-__all__ = ["executor_from_env", "services_from_env"]
+__all__ = ["authenticator_from_env", "executor_from_env", "services_from_env"]
 
 
 def _need(name: str) -> str:
@@ -34,25 +34,36 @@ def _need(name: str) -> str:
 
 
 def services_from_env() -> Services:
+    from agentweaver.api.services import Services
     from agentweaver.aws.kms_vault import KmsKeyVault
-    from agentweaver.security.jwt import CognitoVerifier
 
     store, executor = executor_from_env()
     function_arn = executor.function_arn
-    verifier = CognitoVerifier(
-        _need("AWS_REGION"),
-        _need("AGENTWEAVER_COGNITO_POOL_ID"),
-        _need("AGENTWEAVER_COGNITO_CLIENT_ID"),
-    )
     return Services(
         store=store,
         executor=executor,
-        auth=Authenticator(store, jwt=verifier),
+        auth=authenticator_from_env(store),
         vault=KmsKeyVault(_need("AGENTWEAVER_KMS_KEY_ID")),
         compile_options={"function_arn": function_arn},
         schedules=_schedules(),
         code_modules=load_user_modules(modules_from_env()),
     )
+
+
+def authenticator_from_env(store: Store | None = None) -> Authenticator:
+    """Cognito JWTs of the pool and API keys from the store: the app's and the gateway's."""
+    from agentweaver.aws.lambda_env import store_from_env
+    from agentweaver.security.jwt import CognitoVerifier
+
+    store = store or store_from_env()
+    if store is None:
+        raise ConfigurationError("AGENTWEAVER_STORE is not set")
+    verifier = CognitoVerifier(
+        _need("AWS_REGION"),
+        _need("AGENTWEAVER_COGNITO_POOL_ID"),
+        _need("AGENTWEAVER_COGNITO_CLIENT_ID"),
+    )
+    return Authenticator(store, jwt=verifier)
 
 
 def executor_from_env() -> tuple[Store, StepFunctionsExecutor]:
@@ -84,4 +95,5 @@ def _schedules() -> EventBridgeSchedules | None:
         group,
         role_arn=_need("AGENTWEAVER_SCHEDULER_ROLE_ARN"),
         target_arn=_need("AGENTWEAVER_TRIGGERS_FUNCTION_ARN"),
+        dead_letter_arn=os.environ.get("AGENTWEAVER_TRIGGERS_DLQ_ARN") or None,
     )

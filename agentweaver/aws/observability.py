@@ -31,6 +31,8 @@ class LambdaObservability:
         from aws_lambda_powertools import Logger, Metrics, Tracer
         from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
+        # the deployment names each function's service (the alarms' dimension) per stage
+        service = os.environ.get("POWERTOOLS_SERVICE_NAME") or service
         level = os.environ.get("LOG_LEVEL") or os.environ.get("POWERTOOLS_LOG_LEVEL") or "INFO"
         self.logger = Logger(service=service, level=level)
         if configure_logs is None:

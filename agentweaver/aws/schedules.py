@@ -29,9 +29,15 @@ def schedule_name(owner: str, workflow_id: str, index: int) -> str:
 
 class EventBridgeSchedules:
     def __init__(
-        self, group: str, role_arn: str, target_arn: str, client: Any | None = None
+        self,
+        group: str,
+        role_arn: str,
+        target_arn: str,
+        client: Any | None = None,
+        dead_letter_arn: str | None = None,
     ) -> None:
         self.group, self.role_arn, self.target_arn = group, role_arn, target_arn
+        self.dead_letter_arn = dead_letter_arn  # an SQS queue for invocations that kept failing
         self._client = client
 
     @property
@@ -72,6 +78,8 @@ class EventBridgeSchedules:
                                     "MaximumEventAgeInSeconds": 3600},
                 },
             }  # fmt: skip
+            if self.dead_letter_arn:
+                wanted[name]["Target"]["DeadLetterConfig"] = {"Arn": self.dead_letter_arn}
         existing = set(self._names(record.owner, record.workflow_id))
         for name, request in wanted.items():
             if name in existing:

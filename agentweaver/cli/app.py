@@ -347,9 +347,12 @@ def main_options(
 
 
 def _register() -> None:
+    from agentweaver.cli.deploy_cmd import deploy, destroy
     from agentweaver.cli.serve_cmd import serve
 
     app.command()(serve)
+    app.command()(deploy)
+    app.command()(destroy)
 
 
 _register()

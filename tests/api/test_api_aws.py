@@ -225,3 +225,30 @@ def test_no_secret_reaches_a_log_at_debug(aws: Any, caplog: pytest.LogCaptureFix
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for secret in (jwt, jwt.split(".")[2], created["key"], provider_key):
         assert secret not in logged
+
+
+def test_the_gateway_authorizer_passes_jwts_and_api_keys_only(aws: Any) -> None:
+    from support.moto_sfn import load_handler
+
+    client, services, pool, _ = aws
+    handler = load_handler("authorizer")
+    handler.AUTHENTICATOR = services.auth
+
+    def decide(authorization: str | None) -> dict[str, Any]:
+        headers = {"authorization": authorization} if authorization is not None else {}
+        event = {"version": "2.0", "type": "REQUEST", "routeKey": "GET /workflows/",
+                 "routeArn": "arn:aws:execute-api:us-east-1:1:api/$default/GET/workflows/",
+                 "identitySource": [authorization], "headers": headers}  # fmt: skip
+        result: dict[str, Any] = handler.handler(event, None)
+        return result
+
+    jwt = pool.token("tenant-g")
+    assert decide(f"Bearer {jwt}") == {"isAuthorized": True,
+                                       "context": {"owner": "tenant-g", "via": "jwt"}}  # fmt: skip
+    key = Api(client, jwt).post("/me/api-keys", json={"name": "ci"}).json()["key"]
+    assert decide(f"Bearer {key}")["context"]["owner"] == "tenant-g"
+    unsigned = pyjwt.encode({"sub": "x", "iss": ISSUER, "aud": CLIENT, "token_use": "id",
+                             "exp": int(time.time()) + 60}, key=None, algorithm="none")  # fmt: skip
+    for bad in (None, "", f"Bearer {Pool().token('tenant-g')}", f"Bearer {unsigned}",
+                "Bearer aw_0000_forged", f"Basic {jwt}"):
+        assert decide(bad) == {"isAuthorized": False}, bad

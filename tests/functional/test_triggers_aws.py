@@ -214,6 +214,7 @@ def test_schedule_triggers_become_schedules_that_start_runs(platform: Platform) 
     schedules = EventBridgeSchedules(
         "aw-test", role_arn=platform.sfn.role_arn,
         target_arn=platform.sfn.function_arn.replace("agent-step", "triggers"), client=scheduler,
+        dead_letter_arn="arn:aws:sqs:us-east-1:123456789012:aw-test-triggers-dlq",
     )  # fmt: skip
     definition = _definition("digest", [
         {"schedule": "cron(0 9 ? * MON-FRI *)", "input": {"topic": "daily digest"}},
@@ -229,6 +230,7 @@ def test_schedule_triggers_become_schedules_that_start_runs(platform: Platform) 
     first = scheduler.get_schedule(Name=names[0], GroupName="aw-test")
     assert first["ScheduleExpression"] == "cron(0 9 ? * MON-FRI *)"
     assert first["Target"]["RoleArn"] == platform.sfn.role_arn
+    assert first["Target"]["DeadLetterConfig"]["Arn"].endswith(":aw-test-triggers-dlq")
     # what Scheduler sends when it fires: its context attributes filled in
     payload = first["Target"]["Input"].replace("<aws.scheduler.execution-id>", "run-0001")
     payload = payload.replace("<aws.scheduler.scheduled-time>", "2026-11-25T09:00:00Z")
