@@ -70,6 +70,12 @@ def mount_console(app: FastAPI, directory: Path | None) -> None:
                 raise HTTPException(404, f"no file at /{full_path}")
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
+    def runtime_config() -> dict[str, str]:
+        """What a hosted console reads from the ``config.json`` its stack writes; here the
+        API is this origin and the local token signs in, so there is nothing to say."""
+        return {}
+
+    app.add_api_route("/config.json", runtime_config, methods=["GET"], include_in_schema=False)
     app.add_api_route("/", serve, methods=["GET"], include_in_schema=False)
     app.add_api_route("/{full_path:path}", serve, methods=["GET"], include_in_schema=False)
 

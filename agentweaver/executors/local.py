@@ -19,7 +19,7 @@ from agentweaver.executors.base import ExecutionFinished, FinishedListener
 from agentweaver.models.base import Model
 from agentweaver.models.keys import KeySource
 from agentweaver.stores.base import Store
-from agentweaver.stores.records import TERMINAL, ExecutionRecord, WorkflowRecord
+from agentweaver.stores.records import TERMINAL, ExecutionRecord, StepRecord, WorkflowRecord
 from agentweaver.workflow.definition import WorkflowDefinition
 from agentweaver.workflow.ir import build_workflow
 from agentweaver.workflow.runner import LocalRunner
@@ -87,6 +87,7 @@ class LocalExecutor:
                     model_override=self.model_override,
                     keys=self.keys_for(execution.owner) if self.keys_for else None,
                     sandbox_root=self.sandbox_root,
+                    on_event=self._record_started,
                 )
                 handle = runner.start(
                     ir,
@@ -114,6 +115,12 @@ class LocalExecutor:
             )  # fmt: skip
             for listener in self.listeners:
                 listener(event)
+
+    def _record_started(self, event: Any) -> None:
+        """Record a step as it starts, so the API's readers (the console) see it running."""
+        record = event.data.get("record") if event.kind == "step_started" else None
+        if isinstance(record, StepRecord):
+            self.store.save_step(record)
 
     def _mark(self, execution: ExecutionRecord, status: str, message: str) -> None:
         current = self.store.get_execution(execution.owner, execution.execution_id)
