@@ -64,6 +64,7 @@ def local_services(
         keys_for=lambda who: ChainKeys(VaultKeySource(store, vault, who), EnvKeys()),
         sandbox_root=home / "sandbox",
         on_finished=metrics.finished,
+        code_modules=modules,
     )
     auth = Authenticator(store, local_token=token, local_owner=owner)
     services = Services(store=store, executor=executor, auth=auth, vault=vault, metrics=metrics,

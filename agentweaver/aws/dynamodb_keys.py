@@ -157,3 +157,13 @@ class KeyTables:
             if float(current.valid_until) > time.time():
                 return current.execution_id
         raise StoreError("claim idempotency key: the claim kept changing; try again")
+
+    def release_idempotency_key(self, owner: str, key: str, execution_id: str) -> bool:
+        """A delete conditioned on the claim still being ``execution_id``'s."""
+        i = self.models.idempotency
+        try:
+            with dynamo_errors("release idempotency key"):
+                i(compound(owner, key)).delete(condition=i.execution_id == execution_id)
+        except StoreConflict:
+            return False
+        return True

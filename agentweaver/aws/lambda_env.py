@@ -25,7 +25,11 @@ from agentweaver.exceptions import ConfigurationError, DefinitionError
 from agentweaver.models.keys import KeySource
 from agentweaver.runtime.payloads import DirectoryPayloads, PayloadStore
 from agentweaver.runtime.serverless import LoadedWorkflow, StepEnvironment, WorkflowSource
-from agentweaver.runtime.user_code import load_user_modules, modules_from_env
+from agentweaver.runtime.user_code import (
+    load_user_modules,
+    modules_from_env,
+    refuse_foreign_code,
+)
 from agentweaver.stores.base import Store
 from agentweaver.workflow.binding import bind_agents
 
@@ -65,8 +69,11 @@ class DirectoryWorkflows:
 class StoreWorkflows:
     """Workflows saved through the API, by ``<workflow id>@<version>`` and owner."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, code_modules: tuple[str, ...] = ()) -> None:
+        """``code_modules``: the agent modules a saved definition may import (checked again
+        here, before binding: a definition is a tenant's data)."""
         self.store = store
+        self.code_modules = code_modules
         self._cache: dict[tuple[str, str], LoadedWorkflow] = {}
         self._lock = threading.Lock()
 
@@ -87,7 +94,9 @@ class StoreWorkflows:
         from agentweaver.workflow.definition import WorkflowDefinition
         from agentweaver.workflow.ir import build_workflow
 
-        ir = build_workflow(WorkflowDefinition.model_validate(record.definition))
+        definition = WorkflowDefinition.model_validate(record.definition)
+        refuse_foreign_code(definition, self.code_modules)
+        ir = build_workflow(definition)
         loaded = LoadedWorkflow(ir, bind_agents(ir.agents))
         with self._lock:
             self._cache[(owner, ref)] = loaded
@@ -139,13 +148,13 @@ def environment_from_env() -> StepEnvironment:
         from agentweaver.models.registry import infer_model
 
         model = infer_model(override)
-    load_user_modules(modules_from_env())
+    modules = load_user_modules(modules_from_env())
     workflows: WorkflowSource
     if root:
         workflows = DirectoryWorkflows(root)
     else:
         assert store is not None
-        workflows = StoreWorkflows(store)
+        workflows = StoreWorkflows(store, modules)
     return StepEnvironment(
         workflows=workflows,
         store=store,

@@ -56,7 +56,10 @@ class LambdaObservability:
                 self.metrics.flush_metrics()
 
     def wrap(self, handler: Handler) -> Handler:
-        traced = self.tracer.capture_lambda_handler(handler, capture_response=False)
+        # neither responses nor error messages go to X-Ray: they carry tenants' data
+        traced = self.tracer.capture_lambda_handler(
+            handler, capture_response=False, capture_error=False
+        )
 
         @functools.wraps(handler)
         def run(event: Any, context: Any) -> Any:

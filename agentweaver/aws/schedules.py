@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
+from agentweaver.exceptions import ValidationIssue, WorkflowValidationError
 from agentweaver.stores.records import WorkflowRecord
 from agentweaver.workflow.definition import WorkflowDefinition
 
@@ -82,10 +84,20 @@ class EventBridgeSchedules:
                 wanted[name]["Target"]["DeadLetterConfig"] = {"Arn": self.dead_letter_arn}
         existing = set(self._names(record.owner, record.workflow_id))
         for name, request in wanted.items():
-            if name in existing:
-                self.client.update_schedule(**request)
-            else:
-                self.client.create_schedule(**request)
+            try:
+                if name in existing:
+                    self.client.update_schedule(**request)
+                else:
+                    self.client.create_schedule(**request)
+            except Exception as exc:  # the expression Scheduler refused: the caller's to fix
+                code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+                if code != "ValidationException":
+                    raise
+                index = int(name.rsplit("-", 1)[1])
+                raise WorkflowValidationError([ValidationIssue(
+                    f"triggers.{index}.schedule",
+                    f"EventBridge Scheduler refused {request['ScheduleExpression']!r}: {exc}",
+                )]) from None  # fmt: skip
         for name in existing - set(wanted):
             self.client.delete_schedule(Name=name, GroupName=self.group)
         return sorted(wanted)
@@ -96,12 +108,12 @@ class EventBridgeSchedules:
 
     def _names(self, owner: str, workflow_id: str) -> list[str]:
         prefix = f"aw-{_tenant(owner)}-{workflow_id}-"
+        ours = re.compile(re.escape(prefix) + r"\d+$")  # not workflow "a-b"'s when syncing "a"
         names: list[str] = []
         kwargs: dict[str, Any] = {"GroupName": self.group, "NamePrefix": prefix}
         while True:
             page = self.client.list_schedules(**kwargs)
-            names += [s["Name"] for s in page.get("Schedules", [])
-                      if s["Name"].startswith(prefix)]  # fmt: skip
+            names += [s["Name"] for s in page.get("Schedules", []) if ours.match(s["Name"])]
             token = page.get("NextToken")
             if not token:
                 return names

@@ -18,6 +18,7 @@ from typing import Any
 from agentweaver.executors.base import ExecutionFinished, FinishedListener
 from agentweaver.models.base import Model
 from agentweaver.models.keys import KeySource
+from agentweaver.runtime.user_code import refuse_foreign_code
 from agentweaver.stores.base import Store
 from agentweaver.stores.records import TERMINAL, ExecutionRecord, StepRecord, WorkflowRecord
 from agentweaver.workflow.definition import WorkflowDefinition
@@ -40,8 +41,12 @@ class LocalExecutor:
         keys_for: KeysFor | None = None,
         sandbox_root: Path | None = None,
         on_finished: FinishedListener | None = None,
+        code_modules: tuple[str, ...] | None = None,
     ) -> None:
+        """``code_modules``: the agent modules stored definitions may import (agents as
+        code); ``None`` trusts every definition (they were not written by API callers)."""
         self.store = store
+        self.code_modules = code_modules
         self.model_override = model_override
         self.keys_for = keys_for
         self.sandbox_root = sandbox_root
@@ -80,7 +85,10 @@ class LocalExecutor:
         handle = None
         try:
             async with self._slots:
-                ir = build_workflow(WorkflowDefinition.model_validate(workflow.definition))
+                definition = WorkflowDefinition.model_validate(workflow.definition)
+                if self.code_modules is not None:
+                    refuse_foreign_code(definition, self.code_modules)
+                ir = build_workflow(definition)
                 runner = LocalRunner(
                     self.store,
                     owner=execution.owner,

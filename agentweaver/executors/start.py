@@ -55,6 +55,12 @@ async def start_execution(
         input=input_data,
         created_at=time.time(),
     )
-    store.create_execution(execution)
-    await executor.submit(execution, workflow)
+    try:
+        store.create_execution(execution)
+        await executor.submit(execution, workflow)
+    except BaseException:
+        # nothing started: free the key, or every retry would answer this dead execution
+        if idempotency_key:
+            store.release_idempotency_key(workflow.owner, idempotency_key, execution_id)
+        raise
     return Started(execution_id, "queued", duplicate=False)

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from agentweaver.exceptions import AuthError
+from agentweaver.exceptions import AuthError, JwksUnavailable
 
 if TYPE_CHECKING:
     from agentweaver.security.authenticator import Authenticator
@@ -28,7 +28,11 @@ def authorize(event: Mapping[str, Any], authenticator: Authenticator) -> dict[st
     token = token.strip() if scheme.lower() == "bearer" else ""
     try:
         principal = authenticator.principal_for(token)
-    except AuthError as exc:  # JwksUnavailable too: refuse now, the client's retry may pass
+    except JwksUnavailable:
+        # raised, not refused: API Gateway caches a refusal for the token (minutes), and a
+        # Cognito hiccup must not lock valid tokens out; a store failure propagates likewise
+        raise
+    except AuthError as exc:
         log.info("refused a request: %s", exc)
         return {"isAuthorized": False}
     return {"isAuthorized": True, "context": {"owner": principal.owner, "via": principal.via}}

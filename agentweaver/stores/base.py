@@ -105,4 +105,9 @@ class Store(Protocol):
         self, owner: str, key: str, execution_id: str, expires_at: float
     ) -> str: ...
 
+    def release_idempotency_key(self, owner: str, key: str, execution_id: str) -> bool:
+        """Drop the claim if ``execution_id`` still holds it (its start failed, so a retry
+        must be free to start); ``False`` when another claim holds the key."""
+        ...
+
     def close(self) -> None: ...

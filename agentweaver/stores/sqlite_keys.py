@@ -65,6 +65,7 @@ _GET_CLAIM = "SELECT execution_id, expires_at FROM idempotency WHERE owner = ? A
 _PUT_CLAIM = """INSERT OR REPLACE INTO idempotency (owner, key, execution_id, expires_at)
     VALUES (?, ?, ?, ?)"""
 _PURGE_CLAIMS = "DELETE FROM idempotency WHERE expires_at <= ?"
+_RELEASE_CLAIM = "DELETE FROM idempotency WHERE owner = ? AND key = ? AND execution_id = ?"
 _PURGE_EVERY = 1000  # claims: expired rows are swept now and then, not on every claim
 
 
@@ -156,3 +157,7 @@ class KeyTables:
             if self._claims % _PURGE_EVERY == 0:
                 self._conn.execute(_PURGE_CLAIMS, (now,))
             return execution_id
+
+    def release_idempotency_key(self, owner: str, key: str, execution_id: str) -> bool:
+        with self._guard, Transaction(self._conn):
+            return self._conn.execute(_RELEASE_CLAIM, (owner, key, execution_id)).rowcount > 0

@@ -4,6 +4,11 @@ Once means once per (event id, workflow): EventBridge delivers at least once and
 and two deliveries may arrive together on two Lambdas, so the start goes through the
 store's atomic idempotency claim, keyed on the event id. The owner comes from the event
 (``events.parse_event``), so only that tenant's workflows are ever looked at.
+
+One workflow's failure never costs another its start: each is matched and started on its
+own. A matching error is that workflow's own problem (logged, skipped); a transient error
+starting one (the store) is raised after the others have started, so the event is
+redelivered and the idempotency claim makes the redelivery start only what is missing.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agentweaver.exceptions import InvalidData
+from agentweaver.exceptions import AgentWeaverError, InvalidData, StoreError
 from agentweaver.executors.base import Executor
 from agentweaver.executors.start import start_execution
 from agentweaver.stores.base import Store
@@ -53,15 +58,28 @@ def fits(trigger: TriggerSpec, event: IncomingEvent) -> bool:
 async def dispatch(event: IncomingEvent, store: Store, executor: Executor) -> list[TriggeredStart]:
     """Start what ``event`` triggers; a workflow that fits twice still starts once."""
     started: list[TriggeredStart] = []
+    retry: Exception | None = None
     for record, input_data in _targets(event, store):
-        result = await start_execution(
-            store,
-            executor,
-            record,
-            input_data,
-            idempotency_key=f"trigger:{event.event_id}:{record.workflow_id}",
-            key_seconds=KEY_SECONDS,
-        )
+        try:
+            result = await start_execution(
+                store,
+                executor,
+                record,
+                input_data,
+                idempotency_key=f"trigger:{event.event_id}:{record.workflow_id}",
+                key_seconds=KEY_SECONDS,
+            )
+        except Exception as exc:  # the next workflow still starts; the payload is not logged
+            log.error(
+                "%s event %s -> workflow %s: start failed (%s)",
+                event.kind,
+                event.event_id,
+                record.workflow_id,
+                type(exc).__name__,
+            )
+            if retry is None and _transient(exc):
+                retry = exc
+            continue
         log.info(
             "%s event %s -> workflow %s: execution %s%s",
             event.kind,
@@ -71,7 +89,14 @@ async def dispatch(event: IncomingEvent, store: Store, executor: Executor) -> li
             " (already started)" if result.duplicate else "",
         )
         started.append(TriggeredStart(record.workflow_id, result.execution_id, result.duplicate))
+    if retry is not None:
+        raise retry
     return started
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth a redelivery: the store failed, or the error says a retry may succeed."""
+    return isinstance(exc, StoreError) or (isinstance(exc, AgentWeaverError) and exc.retryable)
 
 
 def _targets(event: IncomingEvent, store: Store) -> list[tuple[WorkflowRecord, Any]]:
@@ -93,10 +118,25 @@ def _targets(event: IncomingEvent, store: Store) -> list[tuple[WorkflowRecord, A
         return [(record, triggers[event.trigger].input)]
     targets = []
     for record in store.list_workflows(event.owner):
-        definition = _definition(record)
-        if definition is not None and any(fits(t, event) for t in definition.triggers):
+        if _fits_any(record, event):
             targets.append((record, event.input))
     return targets
+
+
+def _fits_any(record: WorkflowRecord, event: IncomingEvent) -> bool:
+    """Matching errors stay with their workflow: logged by type (never the event), skipped."""
+    try:
+        definition = _definition(record)
+        return definition is not None and any(fits(t, event) for t in definition.triggers)
+    except Exception as exc:
+        log.error(
+            "%s event %s: matching workflow %s failed (%s); it is skipped",
+            event.kind,
+            event.event_id,
+            record.workflow_id,
+            type(exc).__name__,
+        )
+        return False
 
 
 def _definition(record: WorkflowRecord) -> WorkflowDefinition | None:

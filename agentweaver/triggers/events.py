@@ -118,9 +118,12 @@ def _schedule(raw: Mapping[str, Any]) -> IncomingEvent:
     trigger = spec.get("trigger")
     if isinstance(trigger, bool) or not isinstance(trigger, int) or trigger < 0:
         raise InvalidData("schedule: 'trigger' is the trigger's index in the workflow")
-    event_id = _text(raw, "id", "schedule")
+    # Scheduler gives every *attempt* a new execution id, so a retried invocation would look
+    # like a new event; the scheduled time is what one firing has in common
+    scheduled = _text(raw, "time", "schedule")
+    event_id = f"{workflow_id}/{trigger}/{scheduled}"
     if not _OWNER.match(owner) or not _ID.match(workflow_id) or not _ID.match(event_id):
-        raise InvalidData("schedule: owner, workflow_id or id is not a valid id")
+        raise InvalidData("schedule: owner, workflow_id or time is not valid")
     return IncomingEvent(
         kind="schedule",
         event_id=event_id,

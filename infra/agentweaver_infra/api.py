@@ -163,6 +163,8 @@ class Api(Construct):
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # no X-Ray on the stage: API Gateway traces REST APIs only (HTTP API stages have no
+        # tracing setting); the functions' own active tracing starts the traces instead
         self.stage = apigwv2.HttpStage(
             self,
             "DefaultStage",

@@ -17,10 +17,15 @@ from typing import Any
 __all__ = ["REPO_ROOT", "ConfigError", "StageConfig"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# no hyphen: state machine / schedule ARNs are matched with "<prefix>-*", and stage "dev"
-# must not match stage "dev-2"'s resources
+# IAM and the status-change rule match a stage's run-time resources by prefix: state
+# machines "<prefix>-*", executions "<prefix>-*:*" (schedules by their group "<prefix>/*",
+# an exact name). Stage "dev"'s "agentweaver-dev-*" must not match another stage's
+# "agentweaver-dev-2-..." or "agentweaver-dev2-...", so no prefix may start with another
+# prefix followed by "-". Hence: a stage has no hyphen, and a prefix has exactly one (the
+# default "agentweaver-<stage>" included): a prefix that starts with "<other prefix>-"
+# would have two.
 _STAGE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
-_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+_PREFIX = re.compile(r"^(?=.{3,32}$)[a-z][a-z0-9]*-[a-z0-9]+$")
 _ARCHITECTURES = ("arm64", "x86_64")
 
 
@@ -90,8 +95,10 @@ class StageConfig:
             object.__setattr__(self, "prefix", f"agentweaver-{self.stage}")
         if not _PREFIX.match(self.prefix):
             raise ConfigError(
-                f"context prefix: {self.prefix!r} must be 2-32 lowercase letters, digits or "
-                "hyphens (it names tables, buckets, state machines and the schedule group)"
+                f"context prefix: {self.prefix!r} must be 3-32 lowercase letters or digits "
+                "with exactly one hyphen, like 'acme-qa' (it names tables, state machines and "
+                "the schedule group; IAM matches '<prefix>-*', so one stage's prefix must "
+                "never start with another's plus '-')"
             )
         if self.architecture not in _ARCHITECTURES:
             raise ConfigError(

@@ -208,6 +208,10 @@ class Runtime(Construct):
             timeout=Duration.seconds(spec.timeout),
             log_group=log_group,
             environment=environment,
+            # the handlers' Powertools Tracer (agentweaver.aws.observability) records only
+            # under active tracing; CDK adds xray:PutTraceSegments/PutTelemetryRecords to the
+            # role (resource "*": X-Ray has no resource-level permissions for them)
+            tracing=lambda_.Tracing.ACTIVE,
         )
 
     # permissions

@@ -108,11 +108,8 @@ class Triggers(Construct):
             retry_attempts=1,
             max_event_age=Duration.hours(1),
         )
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"], resources=[self.inbox.arn_for_objects("*")]
-            )
-        )
+        # no S3 permission on the inbox: the function passes the object's bucket and key to
+        # the workflow as its input and never reads the object itself
 
         self.schedule_group = scheduler.ScheduleGroup(
             self,
@@ -149,6 +146,19 @@ class Triggers(Construct):
                     "scheduler:GetSchedule",
                 ],
                 resources=[schedules],
+            )
+        )
+        # EventBridgeSchedules lists a workflow's schedules (GroupName + NamePrefix) on every
+        # save and delete to find stale ones. ListSchedules supports no resource type (Service
+        # Authorization Reference), so it can only be granted on "*"; it is its own statement
+        # so no other scheduler action widens with it. Read-only: it shows schedule names and
+        # states; changing a schedule still needs the group-scoped actions above.
+        api_function.add_to_role_policy(
+            iam.PolicyStatement(
+                # a Sid keeps CDK's minimizePolicies (cdk.json) from merging it with others
+                sid="ListSchedulesHasNoResourceType",
+                actions=["scheduler:ListSchedules"],
+                resources=["*"],
             )
         )
         api_function.add_to_role_policy(

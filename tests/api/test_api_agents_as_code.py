@@ -53,3 +53,43 @@ def test_modules_that_cannot_be_imported_fail_at_start(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationError, match="no_such_team_module"):
         local_services(tmp_path, code_modules=("no_such_team_module",))
+
+
+def test_names_reaching_outside_the_modules_are_refused(tmp_path: Path) -> None:
+    import time
+
+    from agentweaver.stores.records import WorkflowRecord
+
+    services, token = local_services(
+        tmp_path, model_override="test", code_modules=("support.team_code",)
+    )
+    try:
+        with TestClient(create_app(services)) as client:
+            api = Api(client, token)
+            triage = TEAM["agents"]["triage"]
+            for field, path in (
+                ("function", "support.team_code:os.system"),  # through a module it imports
+                ("function", "support.team_code:tool"),  # imported there, defined elsewhere
+                ("function", "support.team_code:_hidden"),
+                ("function", "support.team_code"),
+                ("output_schema", "this:Anything"),  # importing is already running code
+            ):
+                bad = {**TEAM, "agents": {"triage": {**triage, field: path}}}
+                response = api.post("/workflows/", json=bad)
+                assert response.status_code == 422, (path, response.text)
+                assert f"agents.triage.{field}" in response.text
+            # a definition that reached the store another way is refused before it runs
+            foreign = {**triage, "function": "support.team_code:tool"}
+            smuggled = {**TEAM, "agents": {"triage": foreign}}
+            services.store.save_workflow(
+                WorkflowRecord("local", "smuggled", "desk", smuggled, created_at=time.time()),
+                expected_version=0,
+            )
+            run = api.post("/workflows/smuggled/execute", json={"input_data": "x"}).json()
+            done = wait(api, run["execution_id"])
+            assert done["status"] == "failed"
+            assert "not defined in the deployment's agent modules" in str(done["error"])
+            assert done["step_records"] == []
+    finally:
+        services.store.close()
+        ToolRegistry.unregister("order_total")

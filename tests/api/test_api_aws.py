@@ -252,3 +252,72 @@ def test_the_gateway_authorizer_passes_jwts_and_api_keys_only(aws: Any) -> None:
     for bad in (None, "", f"Bearer {Pool().token('tenant-g')}", f"Bearer {unsigned}",
                 "Bearer aw_0000_forged", f"Basic {jwt}"):
         assert decide(bad) == {"isAuthorized": False}, bad
+
+
+def test_a_stored_definition_naming_foreign_code_never_runs_on_lambda(aws: Any) -> None:
+    from agentweaver.stores.records import WorkflowRecord
+
+    client, services, pool, _ = aws
+    api = Api(client, pool.token("tenant-x"))
+    smuggled = {**DEFINITION, "agents": {**DEFINITION["agents"],
+                "writer": {"role": "W", "function": "os:system"}}}  # fmt: skip
+    record = WorkflowRecord("tenant-x", "smuggled", "api-demo", smuggled, created_at=time.time())
+    services.store.save_workflow(record, expected_version=0)
+    run = api.post("/workflows/smuggled/execute", json={"input_data": "touch /tmp/x"}).json()
+    done = wait(api, run["execution_id"], timeout=30)
+    assert done["status"] == "failed"
+    assert "agents.writer.function" in str(done["error"])
+    assert all(s["agent"] != "writer" for s in done["step_records"])
+
+
+def test_an_expression_scheduler_refuses_is_a_422_naming_the_trigger(aws: Any) -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from agentweaver.aws.schedules import EventBridgeSchedules
+
+    client, services, pool, sfn = aws
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    scheduler.create_schedule_group(Name="aw-test")
+
+    class StrictScheduler:  # moto accepts any expression; the real service checks the fields
+        def __getattr__(self, name: str) -> Any:
+            return getattr(scheduler, name)
+
+        def create_schedule(self, **request: Any) -> Any:
+            if request["ScheduleExpression"].startswith("cron(a"):
+                error = {"Error": {"Code": "ValidationException",
+                                   "Message": "Invalid Schedule Expression"}}  # fmt: skip
+                raise ClientError(error, "CreateSchedule")
+            return scheduler.create_schedule(**request)
+
+    services.schedules = EventBridgeSchedules(
+        "aw-test", role_arn=sfn.role_arn, target_arn=sfn.function_arn, client=StrictScheduler()
+    )
+    api = Api(client, pool.token("tenant-v"))
+    bad = {**DEFINITION, "triggers": [{"event": {"source": ["x"]}},
+                                      {"schedule": "cron(a b c d ? f)"}]}  # fmt: skip
+    response = api.post("/workflows/", json=bad)
+    assert response.status_code == 422, response.text
+    assert "triggers.1.schedule" in response.text
+    assert api.get("/workflows/").json() == []
+
+
+def test_the_authorizer_fails_rather_than_refuses_when_cognito_is_down(aws: Any) -> None:
+    from support.moto_sfn import load_handler
+
+    from agentweaver.exceptions import JwksUnavailable
+
+    _, services, pool, _ = aws
+
+    def unreachable(url: str) -> Any:
+        raise OSError("connection refused")
+
+    handler = load_handler("authorizer")
+    handler.AUTHENTICATOR = Authenticator(
+        services.store, jwt=CognitoVerifier(REGION, POOL, CLIENT, fetch_jwks=unreachable)
+    )
+    event = {"version": "2.0", "type": "REQUEST",
+             "headers": {"authorization": f"Bearer {pool.token('tenant-c')}"}}  # fmt: skip
+    with pytest.raises(JwksUnavailable):  # a Lambda error is not cached; a refusal would be
+        handler.handler(event, None)

@@ -642,6 +642,17 @@ def test_first_idempotency_claim_wins(store: Store) -> None:
     assert store.claim_idempotency_key("a", "b:c", "e6", later) == "e6"
 
 
+def test_a_released_claim_frees_the_key_only_for_its_holder(store: Store) -> None:
+    later = time.time() + 3600
+    assert store.claim_idempotency_key("alice", "k", "e1", later) == "e1"
+    assert store.release_idempotency_key("alice", "k", "other") is False  # not its claim
+    assert store.release_idempotency_key("bob", "k", "e1") is False  # another owner's key
+    assert store.claim_idempotency_key("alice", "k", "e2", later) == "e1"
+    assert store.release_idempotency_key("alice", "k", "e1") is True
+    assert store.release_idempotency_key("alice", "k", "e1") is False  # already gone
+    assert store.claim_idempotency_key("alice", "k", "e3", later) == "e3"
+
+
 def test_an_expired_idempotency_claim_is_taken_over(store: Store) -> None:
     assert store.claim_idempotency_key("alice", "k", "e1", time.time() - 1) == "e1"
     assert store.claim_idempotency_key("alice", "k", "e2", time.time() + 3600) == "e2"

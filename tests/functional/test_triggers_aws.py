@@ -232,11 +232,14 @@ def test_schedule_triggers_become_schedules_that_start_runs(platform: Platform) 
     assert first["Target"]["RoleArn"] == platform.sfn.role_arn
     assert first["Target"]["DeadLetterConfig"]["Arn"].endswith(":aw-test-triggers-dlq")
     # what Scheduler sends when it fires: its context attributes filled in
-    payload = first["Target"]["Input"].replace("<aws.scheduler.execution-id>", "run-0001")
-    payload = payload.replace("<aws.scheduler.scheduled-time>", "2026-11-25T09:00:00Z")
+    template = first["Target"]["Input"].replace("<aws.scheduler.scheduled-time>",
+                                                "2026-11-25T09:00:00Z")  # fmt: skip
+    payload = template.replace("<aws.scheduler.execution-id>", "attempt-1")
     [started] = platform.deliver(json.loads(payload))["started"]
     assert platform.finished(started["execution_id"]).input == {"topic": "daily digest"}
-    assert platform.deliver(json.loads(payload))["started"][0]["duplicate"] is True
+    # Scheduler's retry of the same firing has a new execution id: still the same run
+    retry = template.replace("<aws.scheduler.execution-id>", "attempt-2")
+    assert platform.deliver(json.loads(retry))["started"][0] == {**started, "duplicate": True}
     # an edit that drops a schedule removes it; deleting the workflow removes the rest
     record.definition = _definition("digest", [{"schedule": "rate(1 hour)"}])
     assert len(schedules.sync(record)) == 1

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import json
 import re
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 import pytest
+from agentweaver_infra.config import ConfigError, StageConfig
+from agentweaver_infra.data import TABLES
+from agentweaver_infra.runtime import FUNCTIONS
 from aws_cdk.assertions import Match
 from support.infra import Synth
 from test_infra_stack import _actions, _function, _policy_statements, _tables_in
+
+from agentweaver.aws.schedules import schedule_name
+from agentweaver.aws.sfn_executor import state_machine_name
 
 # api
 
@@ -191,9 +198,16 @@ def test_api_manages_only_its_schedules_and_passes_only_its_roles(dev: Synth) ->
         "scheduler:CreateSchedule",
         "scheduler:DeleteSchedule",
         "scheduler:GetSchedule",
+        "scheduler:ListSchedules",  # EventBridgeSchedules finds stale schedules with it
         "scheduler:UpdateSchedule",
     ]
-    assert all(":schedule/agentweaver-dev/*" in json.dumps(s["Resource"]) for s in scheduler)
+    # ListSchedules supports no resource type, so "*" -- alone in its own statement
+    (listing,) = [s for s in scheduler if s["Resource"] == "*"]
+    assert _actions(listing) == ["scheduler:ListSchedules"]
+    assert "Sid" in listing  # CDK's minimizePolicies (cdk.json) does not merge statements with one
+    group_scoped = [s for s in scheduler if s is not listing]
+    assert group_scoped
+    assert all(":schedule/agentweaver-dev/*" in json.dumps(s["Resource"]) for s in group_scoped)
     passes = [s for s in statements if "iam:PassRole" in _actions(s)]
     services = sorted(s["Condition"]["StringEquals"]["iam:PassedToService"] for s in passes)
     assert services == ["scheduler.amazonaws.com", "states.amazonaws.com"]
@@ -392,7 +406,8 @@ def test_authorizer_touches_only_the_api_keys_table(dev: Synth) -> None:
     statements = _policy_statements(dev, "authorizer")
     assert statements
     assert all(s["Effect"] == "Allow" for s in statements)
-    assert all(a.startswith("dynamodb:") for s in statements for a in _actions(s))
+    assert all(a.startswith(("dynamodb:", "xray:")) for s in statements for a in _actions(s))
+    statements = [s for s in statements if not _actions(s)[0].startswith("xray:")]
     assert set().union(*(_tables_in(s, dev) for s in statements)) == {"api-keys"}
     granted: dict[str, set[str]] = {}
     for statement in statements:
@@ -407,7 +422,7 @@ def test_authorizer_touches_only_the_api_keys_table(dev: Synth) -> None:
         "dynamodb:Query": {"table", "index"},
         "dynamodb:UpdateItem": {"table"},
     }
-    # beyond that only CloudWatch Logs (the basic execution role)
+    # beyond that only X-Ray (above) and CloudWatch Logs (the basic execution role)
     role = _function(dev, "authorizer")[1]["Properties"]["Role"]["Fn::GetAtt"][0]
     managed = json.dumps(dev.json["Resources"][role]["Properties"]["ManagedPolicyArns"])
     assert managed.count("arn:") == 1
@@ -444,11 +459,25 @@ def test_triggers_reads_and_writes_only_its_tables(dev: Synth) -> None:
     assert workflows_writes == put_update
 
 
+def test_triggers_never_reads_the_inbox(dev: Synth) -> None:
+    """The trigger hands the object's bucket and key to the workflow as its input; the
+    function itself reads no object, so its S3 access is the payloads prefix only."""
+    ((inbox, _),) = (
+        (k, r) for k, r in dev.resources("AWS::S3::Bucket").items() if k.startswith("TriggersInbox")
+    )
+    statements = _policy_statements(dev, "triggers")
+    assert not [s for s in statements if inbox in json.dumps(s["Resource"])]
+    s3 = [s for s in statements if any(a.startswith("s3:") for a in _actions(s))]
+    assert [sorted(_actions(s)) for s in s3] == [["s3:GetObject", "s3:PutObject"]]
+    assert "/payloads/*" in json.dumps(s3[0]["Resource"])
+    assert "Artifacts" in json.dumps(s3[0]["Resource"])
+
+
 def test_execution_events_touches_executions_and_logs_only(dev: Synth) -> None:
     statements = _policy_statements(dev, "execution-events")
     tables = set().union(*(_tables_in(s, dev) for s in statements))
     assert tables == {"executions", "logs"}
-    assert all(a.startswith("dynamodb:") for s in statements for a in _actions(s))
+    assert all(a.startswith(("dynamodb:", "xray:")) for s in statements for a in _actions(s))
 
 
 def test_two_stages_share_no_physical_name(dev: Synth, prod: Synth) -> None:
@@ -480,6 +509,117 @@ def test_two_stages_share_no_physical_name(dev: Synth, prod: Synth) -> None:
     dev_names, prod_names = names(dev), names(prod)
     assert len(dev_names) > 30
     assert not dev_names & prod_names
+
+
+_REGION, _ACCOUNT = "us-east-1", "123456789012"
+
+
+def _resolve(value: Any, synth: Synth) -> str:
+    """A policy resource as the concrete string IAM would see (region/account made up)."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_resolve(part, synth) for part in parts)
+    if "Fn::Sub" in value:
+        return (
+            str(value["Fn::Sub"])
+            .replace("${AWS::AccountId}", _ACCOUNT)
+            .replace("${AWS::Region}", _REGION)
+        )
+    pseudo = {"AWS::Region": _REGION, "AWS::AccountId": _ACCOUNT, "AWS::Partition": "aws"}
+    if "Ref" in value:
+        return pseudo.get(value["Ref"], value["Ref"])
+    logical, _attr = value["Fn::GetAtt"]
+    resource = synth.json["Resources"][logical]
+    props, kind = resource.get("Properties", {}), resource["Type"]
+    arn = f"arn:aws:{{}}:{_REGION}:{_ACCOUNT}:{{}}".format
+    if kind == "AWS::DynamoDB::Table":
+        return arn("dynamodb", f"table/{props['TableName']}")
+    if kind == "AWS::Lambda::Function":
+        return arn("lambda", f"function:{props['FunctionName']}")
+    if kind == "AWS::SQS::Queue":
+        return arn("sqs", props["QueueName"])
+    if kind == "AWS::IAM::Role":
+        return f"arn:aws:iam::{_ACCOUNT}:role/{props['RoleName']}"
+    return f"arn:aws:{logical}"  # buckets, keys: auto-named, matched by exact ARN anyway
+
+
+def _stage_patterns(synth: Synth) -> list[str]:
+    """Every resource pattern in the stage's IAM policies and event rules, except ``*``
+    (granted on purpose: X-Ray, ListSchedules, CDK's own custom resources)."""
+    patterns = []
+    for statement in _all_statements(synth):
+        if statement["Effect"] != "Allow":
+            continue
+        resources = statement.get("Resource", [])
+        for resource in resources if isinstance(resources, list) else [resources]:
+            patterns.append(_resolve(resource, synth))
+    rule = next(
+        r["Properties"]["EventPattern"]
+        for r in synth.resources("AWS::Events::Rule").values()
+        if "aws.states" in r["Properties"]["EventPattern"].get("source", [])
+    )
+    for match in rule["detail"]["stateMachineArn"]:
+        patterns.append(_resolve(match["prefix"], synth) + "*")
+    return [p for p in patterns if p != "*"]
+
+
+def _stage_resource_names(prefix: str) -> list[str]:
+    """ARNs of what a stage with ``prefix`` creates, at deploy time and at run time."""
+
+    def arn(service: str, rest: str) -> str:
+        return f"arn:aws:{service}:{_REGION}:{_ACCOUNT}:{rest}"
+
+    machine = state_machine_name(prefix, "alice@example.com", "wf1", 3)
+    names = [
+        arn("states", f"stateMachine:{machine}"),
+        arn("states", f"stateMachine:{prefix}-example-research-team"),
+        arn("states", f"execution:{machine}:run-1"),
+        arn("scheduler", f"schedule/{prefix}/{schedule_name('alice@example.com', 'wf1', 0)}"),
+        arn("scheduler", f"schedule-group/{prefix}"),
+        arn("events", f"event-bus/{prefix}-events"),
+        arn("sqs", f"{prefix}-triggers-dlq"),
+        arn("logs", f"log-group:/aws/apigateway/{prefix}-api:*"),
+        f"arn:aws:iam::{_ACCOUNT}:role/{prefix}-states",
+    ]
+    for kind in TABLES:
+        names += [arn("dynamodb", f"table/{prefix}-{kind}"),
+                  arn("dynamodb", f"table/{prefix}-{kind}/index/by_owner")]  # fmt: skip
+    for function in FUNCTIONS:
+        names += [arn("lambda", f"function:{prefix}-{function}"),
+                  arn("lambda", f"function:{prefix}-{function}:1"),
+                  arn("logs", f"log-group:/aws/lambda/{prefix}-{function}:*")]  # fmt: skip
+    return names
+
+
+def test_stage_patterns_do_not_reach_a_stage_whose_name_extends_it(dev: Synth) -> None:
+    """``agentweaver-dev-*`` and stage ``dev2``'s ``agentweaver-dev2-...``: the hyphen after
+    the prefix keeps them apart; fnmatch is stricter than IAM (its ``*`` crosses ``:`` too)."""
+    patterns = _stage_patterns(dev)
+    own = _stage_resource_names(dev.config.prefix)
+    # the prefix-based patterns are there and do reach dev's own run-time resources
+    for fragment in (":stateMachine:agentweaver-dev-", ":execution:agentweaver-dev-",
+                     ":schedule/agentweaver-dev/"):  # fmt: skip
+        matching = [p for p in patterns if fragment in p]
+        assert matching, fragment
+        assert all(any(fnmatchcase(name, p) for name in own) for p in matching), fragment
+    for other in ("agentweaver-dev2", "agentweaver-devx"):
+        reached = {
+            (p, name)
+            for p in patterns
+            for name in _stage_resource_names(other)
+            if fnmatchcase(name, p)
+        }
+        assert reached == set(), other
+
+
+@pytest.mark.parametrize("prefix", ["agentweaver-dev-2", "agentweaver-dev-eu", "agentweaver"])
+def test_a_prefix_that_would_fall_under_another_stages_patterns_is_refused(prefix: str) -> None:
+    """A prefix ``agentweaver-dev-2`` would put its state machines under stage dev's
+    ``agentweaver-dev-*`` (and ``agentweaver`` would reach every default stage's): refused."""
+    with pytest.raises(ConfigError, match="prefix"):
+        StageConfig(stage="qa", prefix=prefix)
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])

@@ -257,6 +257,25 @@ def test_authorizer_function_is_small_quick_and_runs_no_user_code(dev: Synth) ->
     assert not (staged / "helpers.py").exists()
 
 
+XRAY_WRITE = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_function_is_traced_with_x_ray(stage: str, request: pytest.FixtureRequest) -> None:
+    """The handlers' Powertools Tracer records only under active tracing, and the role must
+    be allowed to send the segments (X-Ray has no resource-level permissions: ``*``)."""
+    synth: Synth = request.getfixturevalue(stage)
+    for name in ALL_FUNCTIONS:
+        _, resource = _function(synth, name)
+        assert resource["Properties"]["TracingConfig"] == {"Mode": "Active"}, name
+        xray = [
+            s
+            for s in _policy_statements(synth, name)
+            if any(a.startswith("xray:") for a in _actions(s))
+        ]
+        assert [(sorted(_actions(s)), s["Resource"]) for s in xray] == [(XRAY_WRITE, "*")], name
+
+
 def test_environment_values_point_at_the_right_resources(dev: Synth) -> None:
     agent_step, _ = _function(dev, "agent-step")
     triggers, _ = _function(dev, "triggers")

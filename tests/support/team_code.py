@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os  # noqa: F401  (a module a tenant might try to reach through)
+
 from agentweaver import tool
 
 
@@ -14,3 +16,7 @@ def order_total(order_id: str) -> str:
 def triage(ticket: str) -> str:
     """Decide who handles the ticket."""
     return f"TRIAGE THIS TICKET: {ticket}"
+
+
+def _hidden(ticket: str) -> str:
+    return ticket

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 from pydantic import ValidationError
 
-from agentweaver.exceptions import DefinitionError, InvalidData
-from agentweaver.triggers.dispatch import fits
+from agentweaver.exceptions import DefinitionError, InvalidData, StoreError
+from agentweaver.executors.base import Executor
+from agentweaver.stores.records import ExecutionRecord, WorkflowRecord
+from agentweaver.stores.sqlite import SQLiteStore
+from agentweaver.triggers import dispatch as dispatch_module
+from agentweaver.triggers.dispatch import TriggeredStart, dispatch, fits
 from agentweaver.triggers.events import parse_event
 from agentweaver.triggers.patterns import matches, validate_pattern
 from agentweaver.triggers.spec import TriggerSpec
@@ -185,3 +191,97 @@ def test_a_schedule_names_its_workflow() -> None:
 def test_malformed_events_are_invalid_data(raw: Any, message: str) -> None:
     with pytest.raises(InvalidData, match=message.replace("(", r"\(")):
         parse_event(raw)
+
+
+class _Executor:
+    """Records what it was asked to run; ``failures`` make a workflow's submit raise."""
+
+    def __init__(self, failures: dict[str, Exception] | None = None) -> None:
+        self.failures = failures or {}
+        self.submitted: list[str] = []
+
+    async def submit(self, execution: ExecutionRecord, workflow: WorkflowRecord) -> None:
+        if workflow.workflow_id in self.failures:
+            raise self.failures[workflow.workflow_id]
+        self.submitted.append(workflow.workflow_id)
+
+
+@pytest.fixture
+def store() -> Iterator[SQLiteStore]:
+    with SQLiteStore() as s:
+        yield s
+
+
+def _save(store: SQLiteStore, workflow_id: str, pattern: Any, *, updated_at: float) -> None:
+    """Straight into the store, unvalidated: a definition saved by an older version."""
+    definition = {"name": workflow_id, "agents": {"a": {"role": "A"}},
+                  "triggers": [{"event": pattern}]}  # fmt: skip
+    store.save_workflow(WorkflowRecord(owner="team-a", workflow_id=workflow_id, name=workflow_id,
+                                       definition=definition, updated_at=updated_at))  # fmt: skip
+
+
+def _save_pair(store: SQLiteStore, broken: Any, good: Any) -> None:
+    """Listed newest first, so "broken" is always reached before "good"."""
+    _save(store, "broken", broken, updated_at=2.0)
+    _save(store, "good", good, updated_at=1.0)
+
+
+async def _dispatch(store: SQLiteStore, executor: _Executor) -> list[TriggeredStart]:
+    return await dispatch(parse_event(ORDER), store, cast(Executor, executor))
+
+
+async def test_a_workflow_whose_matching_raises_does_not_stop_the_others(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _save_pair(store, {"source": ["shop"], "detail-type": ["Explodes"]}, {"source": ["shop"]})
+    real = dispatch_module.matches
+
+    def flaky(pattern: Any, event: Any) -> bool:
+        if "detail-type" in pattern:
+            raise KeyError("prefix")
+        return real(pattern, event)
+
+    monkeypatch.setattr(dispatch_module, "matches", flaky)
+    executor = _Executor()
+    with caplog.at_level(logging.ERROR, "agentweaver.triggers"):
+        started = await _dispatch(store, executor)
+    assert [s.workflow_id for s in started] == ["good"]
+    assert executor.submitted == ["good"]
+    logged = caplog.text
+    assert "matching workflow broken failed (KeyError)" in logged
+    assert "a@example.com" not in logged  # never the payload
+    assert "gold" not in logged
+
+
+async def test_a_stored_pattern_the_rules_now_refuse_is_skipped(store: SQLiteStore) -> None:
+    # accepted by an older version and a KeyError in its matcher: now skipped with a warning
+    _save_pair(store, {"source": [{"anything-but": {}}]}, {"source": ["shop"]})
+    executor = _Executor()
+    started = await _dispatch(store, executor)
+    assert [s.workflow_id for s in started] == ["good"]
+
+
+async def test_a_transient_start_failure_is_raised_after_the_others_start(
+    store: SQLiteStore,
+) -> None:
+    _save_pair(store, {"source": ["shop"]}, {"source": ["shop"]})
+    executor = _Executor({"broken": StoreError("throttled")})
+    with pytest.raises(StoreError, match="throttled"):
+        await _dispatch(store, executor)
+    assert executor.submitted == ["good"]
+    # the redelivery starts what is missing and only that
+    executor.failures.clear()
+    again = await _dispatch(store, executor)
+    assert {(s.workflow_id, s.duplicate) for s in again} == {("broken", False), ("good", True)}
+    assert executor.submitted == ["good", "broken"]
+
+
+async def test_a_non_transient_start_failure_is_logged_not_raised(
+    store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    _save_pair(store, {"source": ["shop"]}, {"source": ["shop"]})
+    executor = _Executor({"broken": RuntimeError("bug")})
+    with caplog.at_level(logging.ERROR, "agentweaver.triggers"):
+        started = await _dispatch(store, executor)
+    assert [s.workflow_id for s in started] == ["good"]
+    assert "workflow broken: start failed (RuntimeError)" in caplog.text

@@ -24,7 +24,7 @@ from agentweaver.exceptions import (
     WorkflowValidationError,
 )
 from agentweaver.executors.start import start_execution
-from agentweaver.runtime.user_code import allowed_function
+from agentweaver.runtime.user_code import check_code
 from agentweaver.stores.records import WorkflowRecord
 from agentweaver.workflow.definition import WorkflowDefinition
 from agentweaver.workflow.ir import Workflow, build_workflow
@@ -38,19 +38,7 @@ def _services(request: Request) -> Any:
 def _check(definition: WorkflowDefinition, request: Request) -> Workflow:
     """The IR, or 422 with every problem. A definition is a tenant's data: it may name only
     functions of the deployment's own modules (agents as code), never any importable path."""
-    modules = _services(request).code_modules
-    issues = [
-        ValidationIssue(f"agents.{name}.function",
-                        f"{spec.function!r} is not in this deployment's agent modules "
-                        f"({', '.join(modules) or 'none configured'}): package your agent code "
-                        "with the deployment ([tool.agentweaver] modules) and reference it there")
-        for name, spec in definition.agents.items()
-        if spec.function and not allowed_function(spec.function, modules)
-    ]  # fmt: skip
-    search = definition.tool_settings.get("web_search", {})
-    if "function" in search:
-        issues.append(ValidationIssue("tool_settings.web_search.function",
-                                      "functions are not accepted over the API"))  # fmt: skip
+    issues = check_code(definition, _services(request).code_modules)
     if issues:
         raise WorkflowValidationError(issues)
     try:
@@ -155,10 +143,11 @@ async def delete_workflow(
     workflow_id: str, principal: CurrentPrincipal, request: Request
 ) -> Response:
     services = _services(request)
+    _get(request, principal.owner, workflow_id)
+    if services.schedules is not None:  # first: a failure here leaves the workflow to retry
+        await _schedules_call(services.schedules.remove, principal.owner, workflow_id)
     if not services.store.delete_workflow(principal.owner, workflow_id):
         raise HTTPException(404, f"workflow {workflow_id!r} not found")
-    if services.schedules is not None:
-        await _schedules_call(services.schedules.remove, principal.owner, workflow_id)
     return Response(status_code=204)
 
 
