@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -54,6 +56,7 @@ def create_app(
     for module in (workflows, executions, events, usage, keys, catalog, system):
         app.include_router(module.router)
     mount_console(app, console_dir)  # after the API routes, so they keep precedence
+    app.openapi = _quiet(app.openapi)  # type: ignore[method-assign]
 
     @app.middleware("http")
     async def around(
@@ -83,3 +86,16 @@ def _count(services: Services, request: Request, status: int) -> None:
     if owner and endpoint not in ("/health", "/metrics"):  # per-tenant API calls per day
         day = datetime.fromtimestamp(time.time(), UTC).strftime("%Y-%m-%d")
         services.store.add_usage(owner, day, {"api_calls": 1})
+
+
+def _quiet(build: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """The schema without pydantic's warnings about FastAPI's own body parameters (an alias
+    FastAPI sets on a model-typed body, sentinel defaults): noise on a user's terminal."""
+
+    def openapi() -> dict[str, Any]:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The 'alias' attribute with value")
+            warnings.filterwarnings("ignore", message="Default value MISSING is not JSON")
+            return build()
+
+    return openapi
