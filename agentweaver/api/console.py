@@ -80,10 +80,13 @@ def mount_console(app: FastAPI, directory: Path | None) -> None:
     app.add_api_route("/{full_path:path}", serve, methods=["GET"], include_in_schema=False)
 
 
-def load_examples(store: Store, directory: Path, owner: str) -> list[str]:
+def load_examples(
+    store: Store, directory: Path, owner: str, code_modules: tuple[str, ...] = ()
+) -> list[str]:
     """Save each ``*.yaml`` workflow in ``directory`` for ``owner`` unless one of that name
     exists; the names saved. A file that does not validate is skipped with a warning."""
     from agentweaver.exceptions import AgentWeaverError
+    from agentweaver.runtime.user_code import check_code
     from agentweaver.stores.records import WorkflowRecord
     from agentweaver.workflow.ir import build_workflow
     from agentweaver.workflow.loader import load_definition
@@ -97,8 +100,8 @@ def load_examples(store: Store, directory: Path, owner: str) -> list[str]:
         except (AgentWeaverError, OSError, ValueError) as exc:
             log.warning("example %s skipped: %s", path.name, exc)
             continue
-        if definition.name in existing or any(s.function for s in definition.agents.values()):
-            continue
+        if definition.name in existing or check_code(definition, code_modules):
+            continue  # saved already, or naming code this server would refuse to run
         now = time.time()
         store.save_workflow(
             WorkflowRecord(

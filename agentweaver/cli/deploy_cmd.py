@@ -24,12 +24,14 @@ from typing import Annotated
 
 import typer
 
+from agentweaver.exceptions import ConfigurationError
+
 __all__ = ["cdk_command", "deploy", "destroy", "find_infra_app", "find_project_root"]
 
 CDK_PACKAGE = "aws-cdk@2"
 
 
-class DeployError(Exception):
+class DeployError(ConfigurationError):
     """Something to tell the user in one line before any AWS call is made."""
 
 

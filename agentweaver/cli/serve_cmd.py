@@ -44,7 +44,9 @@ def serve(
         raise fail(f"cannot use AGENTWEAVER_HOME={home}: {exc}") from None
     bundled = Path(__file__).resolve().parents[2] / "examples"
     if examples and bundled.is_dir():
-        saved = load_examples(services.store, bundled, services.auth.local_owner)
+        saved = load_examples(
+            services.store, bundled, services.auth.local_owner, services.code_modules
+        )
         if saved:
             err.print(f"examples saved: {', '.join(saved)}")
     console_dir = console or default_console_dir()
