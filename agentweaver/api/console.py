@@ -9,8 +9,6 @@ call still answers a JSON 404. Without a build, ``/`` answers a short hint inste
 from __future__ import annotations
 
 import logging
-import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,19 +100,8 @@ def load_examples(
             continue
         if definition.name in existing or check_code(definition, code_modules):
             continue  # saved already, or naming code this server would refuse to run
-        now = time.time()
         store.save_workflow(
-            WorkflowRecord(
-                owner=owner,
-                workflow_id=uuid.uuid4().hex[:16],
-                name=definition.name,
-                description=definition.description,
-                definition=definition.model_dump(mode="json", exclude_none=True),
-                version=1,
-                created_at=now,
-                updated_at=now,
-            ),
-            expected_version=0,
+            WorkflowRecord.first_version(owner, definition), expected_version=0
         )
         existing.add(definition.name)
         saved.append(definition.name)

@@ -47,7 +47,8 @@ class EventBridgeSchedules:
         if self._client is None:
             import boto3
 
-            self._client = boto3.client("scheduler")
+            # an own session: building on boto3's shared default one is not thread-safe
+            self._client = boto3.session.Session().client("scheduler")
         return self._client
 
     def sync(self, record: WorkflowRecord) -> list[str]:

@@ -51,7 +51,8 @@ class StepFunctionsExecutor:
         if self._client is None:
             import boto3
 
-            self._client = boto3.client("stepfunctions")
+            # an own session: building on boto3's shared default one is not thread-safe
+            self._client = boto3.session.Session().client("stepfunctions")
         return self._client
 
     async def start(self) -> None:

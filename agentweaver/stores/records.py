@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentweaver.workflow.definition import WorkflowDefinition
 
 __all__ = [
     "ApiKeyRecord",
@@ -44,6 +49,21 @@ class WorkflowRecord:
     created_at: float = 0.0
     updated_at: float = 0.0
     state_machine_arn: str | None = None
+
+    @classmethod
+    def first_version(cls, owner: str, definition: WorkflowDefinition) -> WorkflowRecord:
+        """Version 1 of a new workflow, under a fresh id (the API's and the examples')."""
+        now = time.time()
+        return cls(
+            owner=owner,
+            workflow_id=uuid.uuid4().hex[:16],
+            name=definition.name,
+            description=definition.description,
+            definition=definition.model_dump(mode="json", exclude_none=True),
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
 
 
 @dataclass

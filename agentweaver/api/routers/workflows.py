@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
@@ -62,17 +61,7 @@ async def create_workflow(
     definition: WorkflowDefinition, principal: CurrentPrincipal, request: Request
 ) -> WorkflowPublic:
     _check(definition, request)
-    now = time.time()
-    record = WorkflowRecord(
-        owner=principal.owner,
-        workflow_id=uuid.uuid4().hex[:16],
-        name=definition.name,
-        description=definition.description,
-        definition=definition.model_dump(mode="json", exclude_none=True),
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
+    record = WorkflowRecord.first_version(principal.owner, definition)
     services = _services(request)
     record = await services.executor.prepare(record)
     await _sync_schedules(services, record)
